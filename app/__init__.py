@@ -1,0 +1,1 @@
+"""policydb: a structured, cited database of public policy."""

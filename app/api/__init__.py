@@ -1,0 +1,1 @@
+"""HTTP: dependencies, error translation and thin routes."""

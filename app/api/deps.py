@@ -1,0 +1,115 @@
+"""Dependencies shared by the routes: the session, settings, paging parameters, auth."""
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.errors import BadQuery, ErrorDetail
+from app.models import ApiKey
+from app.services.keys import authenticate
+from app.services.paging import CursorCodec
+from app.services.queries import ListParams
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    session: Session = request.app.state.session_factory()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_codec(settings: SettingsDep) -> CursorCodec:
+    return CursorCodec(settings.cursor_secret)
+
+
+CodecDep = Annotated[CursorCodec, Depends(get_codec)]
+
+
+def list_params(
+    settings: SettingsDep,
+    limit: Annotated[
+        int | None,
+        Query(ge=1, description="Rows per page (default 50, at most 200).", examples=[50]),
+    ] = None,
+    cursor: Annotated[
+        str | None,
+        Query(description="Opaque cursor from the `next` link of the previous page."),
+    ] = None,
+    sort: Annotated[
+        str | None,
+        Query(
+            description="Comma-separated sort fields; a leading `-` sorts descending.",
+            examples=["-announced,title"],
+        ),
+    ] = None,
+    count: Annotated[
+        bool, Query(description="Include the total number of matching rows.", examples=[True])
+    ] = True,
+) -> ListParams:
+    if limit is not None and limit > settings.max_page_size:
+        raise BadQuery(
+            f"limit may be at most {settings.max_page_size}",
+            [ErrorDetail(pointer="/query/limit", detail=f"at most {settings.max_page_size}")],
+        )
+    return ListParams(
+        limit=limit or settings.default_page_size, cursor=cursor, sort=sort, count=count
+    )
+
+
+ListParamsDep = Annotated[ListParams, Depends(list_params)]
+
+
+def _query_param_names(dependant: Dependant) -> list[str]:
+    names = [p.alias for p in dependant.query_params]
+    for sub in dependant.dependencies:
+        names.extend(_query_param_names(sub))
+    return names
+
+
+def reject_unknown_query_params(request: Request) -> None:
+    """A misspelt filter (``?regoin=cn``) is an error, not a silently unfiltered list."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    known = set(_query_param_names(dependant))
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise BadQuery(
+            f"unknown query parameter(s): {', '.join(unknown)}",
+            [
+                ErrorDetail(
+                    pointer=f"/query/{name}",
+                    detail=f"unknown parameter; known: {', '.join(sorted(known))}",
+                )
+                for name in unknown
+            ],
+        )
+
+
+_bearer = HTTPBearer(auto_error=False, description="An API key from `policydb keys create`.")
+
+
+def require_key(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> ApiKey:
+    return authenticate(session=session, secret=credentials.credentials if credentials else None)
+
+
+WriteKey = Annotated[ApiKey, Depends(require_key)]

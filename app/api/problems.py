@@ -1,0 +1,139 @@
+"""Every error leaves as RFC 9457 application/problem+json; this is the only place that maps
+domain errors to HTTP status codes."""
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.errors import (
+    BadQuery,
+    Conflict,
+    ErrorDetail,
+    InvalidInput,
+    KeyRevoked,
+    NotAuthenticated,
+    NotFound,
+    PolicyDBError,
+    TooLarge,
+    pointer,
+)
+
+log = logging.getLogger("policydb")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "urn:policydb:problem:"
+
+STATUS: dict[type[PolicyDBError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    InvalidInput: 422,
+    BadQuery: 400,
+    NotAuthenticated: 401,
+    KeyRevoked: 403,
+    TooLarge: 413,
+}
+
+
+class ProblemError(BaseModel):
+    pointer: str = Field(description="JSON Pointer to the field at fault, e.g. /actors/0/role.")
+    detail: str
+    slug: str | None = None
+    file: str | None = None
+    line: int | None = None
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = Field(examples=["urn:policydb:problem:not-found"])
+    title: str = Field(examples=["Not found"])
+    status: int = Field(examples=[404])
+    detail: str = Field(examples=["no policy with id or slug 'nope'"])
+    instance: str | None = Field(default=None, examples=["/api/v1/policies/nope"])
+    errors: list[ProblemError] = Field(default_factory=list)
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    errors: list[ErrorDetail] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    title = title or HTTPStatus(status).phrase
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + title.lower().replace(" ", "-"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    if errors:
+        body["errors"] = [e.as_dict() for e in errors]
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, PolicyDBError)
+    status = next(code for cls, code in STATUS.items() if isinstance(exc, cls))
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return problem_response(
+        request, status, exc.detail, title=exc.title, errors=exc.errors, headers=headers
+    )
+
+
+def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        ErrorDetail(pointer=pointer(*err["loc"]), detail=err["msg"].removeprefix("Value error, "))
+        for err in exc.errors()
+    ]
+    in_body = any(err["loc"][:1] == ("body",) for err in exc.errors())
+    malformed = any(err["type"] == "json_invalid" for err in exc.errors())
+    if in_body and not malformed:
+        return problem_response(
+            request, 422, "the request body is invalid", title="Invalid input", errors=errors
+        )
+    detail = "the request body is not valid JSON" if malformed else "invalid query parameters"
+    return problem_response(request, 400, detail, title="Bad request", errors=errors)
+
+
+def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    return problem_response(
+        request, exc.status_code, detail, headers=dict(exc.headers) if exc.headers else None
+    )
+
+
+def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    # Never leak a trace or SQL; the log has it.
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(request, 500, "an unexpected error occurred; it has been logged")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(PolicyDBError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries documenting the problem+json answers of an endpoint."""
+    return {
+        status: {
+            "model": Problem,
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_MEDIA_TYPE: {}},
+        }
+        for status in statuses
+    }

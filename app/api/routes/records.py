@@ -1,0 +1,190 @@
+"""The five record endpoints share one shape: list, get, create, replace, patch, delete.
+
+A router is built per resource from its schemas, filters and presenter, so every resource
+behaves the same way and a fix lands everywhere at once.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response, status
+from sqlalchemy.orm import Session
+
+from app.api.deps import CodecDep, ListParamsDep, SessionDep, WriteKey, reject_unknown_query_params
+from app.api.problems import problem_responses
+from app.api.routes import filters
+from app.schemas.actor import ActorOut, ActorRecord
+from app.schemas.common import Page
+from app.schemas.goal import GoalOut, GoalRecord
+from app.schemas.policy import PolicyOut, PolicyRecord
+from app.schemas.region import RegionOut, RegionRecord
+from app.schemas.source import SourceOut, SourceRecord
+from app.services import records as record_service
+from app.services.queries import Filters, get_record, list_records, region_ancestors
+from app.services.resources import RESOURCES, ResourceName
+
+
+def _present_regions(session: Session, rows: Sequence[Any]) -> list[Any]:
+    ancestors = region_ancestors(session=session, regions=rows)
+    return [RegionOut.from_model(r, ancestors[r.id]) for r in rows]
+
+
+def _simple(out: Any) -> Callable[[Session, Sequence[Any]], list[Any]]:
+    return lambda _session, rows: [out.from_model(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class RecordEndpoints:
+    resource: ResourceName
+    record: type[Any]
+    out: type[Any]
+    filters: Callable[..., Filters]
+    present: Callable[[Session, Sequence[Any]], list[Any]]
+    example_key: str
+
+
+ENDPOINTS = [
+    RecordEndpoints(
+        "policies", PolicyRecord, PolicyOut, filters.policy_filters, _simple(PolicyOut),
+        "new-generation-ai-development-plan",
+    ),
+    RecordEndpoints(
+        "actors", ActorRecord, ActorOut, filters.actor_filters, _simple(ActorOut),
+        "ministry-of-education",
+    ),
+    RecordEndpoints(
+        "regions", RegionRecord, RegionOut, filters.region_filters, _present_regions, "cn-tianjin"
+    ),
+    RecordEndpoints(
+        "goals", GoalRecord, GoalOut, filters.goal_filters, _simple(GoalOut),
+        "steve-chen-ai-talent-goal",
+    ),
+    RecordEndpoints(
+        "sources", SourceRecord, SourceOut, filters.source_filters, _simple(SourceOut),
+        "digichina-2020-12-21-ai-self-reliance",
+    ),
+]
+
+
+def build_router(spec: RecordEndpoints) -> APIRouter:
+    """The list/detail/write endpoints of one resource."""
+    name, singular = spec.resource, RESOURCES[spec.resource].singular
+    Record: Any = spec.record  # noqa: N806 - a class, used as an annotation below
+    Out: Any = spec.out  # noqa: N806
+    router = APIRouter(
+        prefix=f"/{name}",
+        tags=[name],
+        dependencies=[Depends(reject_unknown_query_params)],
+    )
+    Key = Annotated[  # noqa: N806
+        str,
+        Path(description="Numeric id or slug.", examples=[spec.example_key]),
+    ]
+
+    def present_one(session: Session, row: Any) -> Any:
+        return spec.present(session, [row])[0]
+
+    @router.get(
+        "",
+        response_model=Page[Out],
+        summary=f"List {name}",
+        description=f"Filter, sort and page through {name}. Each item embeds its relations; "
+        "the `next` URL (and the `Link` header) fetches the following page.",
+        responses=problem_responses(400),
+    )
+    def list_(
+        request: Request,
+        response: Response,
+        session: SessionDep,
+        codec: CodecDep,
+        params: ListParamsDep,
+        filters: Annotated[Filters, Depends(spec.filters)],
+    ) -> Any:
+        page = list_records(
+            session=session, resource=name, filters=filters, params=params, codec=codec
+        )
+        next_url = None
+        if page.next_cursor:
+            next_url = str(request.url.include_query_params(cursor=page.next_cursor))
+            response.headers["Link"] = f'<{next_url}>; rel="next"'
+        return Page[Out](items=spec.present(session, page.rows), total=page.total, next=next_url)
+
+    @router.get(
+        "/{key}",
+        response_model=Out,
+        summary=f"Get one {singular}",
+        description=f"A {singular} by id or slug, with its relations and citations embedded.",
+        responses=problem_responses(404),
+    )
+    def get_(key: Key, session: SessionDep) -> Any:
+        return present_one(session, get_record(session=session, resource=name, key=key))
+
+    @router.post(
+        "",
+        response_model=Out,
+        status_code=status.HTTP_201_CREATED,
+        summary=f"Create a {singular}",
+        description="Needs an API key. References to other records are by slug.",
+        responses=problem_responses(401, 403, 409, 422),
+    )
+    def create(record: Record, session: SessionDep, response: Response, _key: WriteKey) -> Any:
+        row = record_service.create_record(session=session, resource=name, record=record)
+        response.headers["Location"] = f"/api/v1/{name}/{row.slug}"
+        return present_one(session, get_record(session=session, resource=name, key=row.slug))
+
+    @router.put(
+        "/{key}",
+        response_model=Out,
+        summary=f"Replace a {singular}",
+        description="Needs an API key. The body is the whole record (the shape a GET returns; "
+        "read-only fields are ignored). A different slug renames the record.",
+        responses=problem_responses(401, 403, 404, 409, 422),
+    )
+    def replace(key: Key, record: Record, session: SessionDep, _key: WriteKey) -> Any:
+        row = record_service.replace_record(session=session, resource=name, key=key, record=record)
+        return present_one(session, get_record(session=session, resource=name, key=row.slug))
+
+    @router.patch(
+        "/{key}",
+        response_model=Out,
+        summary=f"Patch a {singular}",
+        description="Needs an API key. An RFC 7396 JSON merge patch: given fields replace "
+        "the stored ones, `null` clears a field; lists are replaced whole.",
+        responses=problem_responses(401, 403, 404, 409, 422),
+    )
+    def patch(
+        key: Key,
+        session: SessionDep,
+        _key: WriteKey,
+        body: Annotated[
+            dict[str, Any],
+            Body(
+                media_type="application/merge-patch+json",
+                examples=[{"summary": "A corrected summary."}],
+            ),
+        ],
+    ) -> Any:
+        row = record_service.patch_record(session=session, resource=name, key=key, patch=body)
+        return present_one(session, get_record(session=session, resource=name, key=row.slug))
+
+    @router.delete(
+        "/{key}",
+        status_code=status.HTTP_204_NO_CONTENT,
+        summary=f"Delete a {singular}",
+        description="Needs an API key. Refused (409) while other records point at it, unless "
+        "`force=true`, which removes those links first.",
+        responses=problem_responses(401, 403, 404, 409),
+    )
+    def delete(
+        key: Key,
+        session: SessionDep,
+        _key: WriteKey,
+        force: Annotated[
+            bool, Query(description="Also remove links and references to the record.")
+        ] = False,
+    ) -> Response:
+        record_service.delete_record(session=session, resource=name, key=key, force=force)
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    return router

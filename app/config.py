@@ -1,0 +1,43 @@
+"""Settings read from the environment (prefix ``POLICYDB_``) when asked for, never at import time."""
+
+from functools import lru_cache
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of a policydb deployment; each one is documented in the README."""
+
+    model_config = SettingsConfigDict(env_prefix="POLICYDB_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./policydb.sqlite3",
+        description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user@host/db",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    default_page_size: int = Field(default=50, ge=1)
+    max_page_size: int = Field(default=200, ge=1)
+    max_body_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    max_import_records: int = Field(default=200_000, ge=1)
+    cursor_secret: str = Field(
+        default="policydb-cursor-signing-key",
+        description="HMAC key that signs paging cursors so a tampered cursor is detected.",
+    )
+    seed_on_start: bool = Field(
+        default=True, description="`policydb serve` loads seed_data/ into an empty database."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_engine(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("only sqlite:// and postgresql:// URLs are supported")
+        return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    return Settings()

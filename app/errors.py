@@ -1,0 +1,80 @@
+"""Domain errors. Services raise these; only app/api/problems.py turns them into HTTP."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+
+@dataclass
+class ErrorDetail:
+    """One thing wrong with the input, and where (a JSON Pointer into the request or bundle)."""
+
+    pointer: str
+    detail: str
+    slug: str | None = None
+    file: str | None = None
+    line: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+def pointer(*parts: str | int) -> str:
+    """JSON Pointer (RFC 6901) for a location: pointer("policies", 3, "actors") -> /policies/3/actors."""
+    escaped = (str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+    return "/" + "/".join(escaped) if parts else ""
+
+
+class PolicyDBError(Exception):
+    """Base class of every error policydb reports to a user."""
+
+    title = "Error"
+
+    def __init__(self, detail: str, errors: list[ErrorDetail] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors: list[ErrorDetail] = errors or []
+
+
+class NotFound(PolicyDBError):
+    title = "Not found"
+
+
+class Conflict(PolicyDBError):
+    title = "Conflict"
+
+
+class InvalidInput(PolicyDBError):
+    """A request body or bundle that cannot be written as it is."""
+
+    title = "Invalid input"
+
+
+class BadQuery(PolicyDBError):
+    """Query parameters that cannot be answered (unknown filter value, tampered cursor ...)."""
+
+    title = "Bad query parameters"
+
+
+class NotAuthenticated(PolicyDBError):
+    title = "Authentication required"
+
+
+class KeyRevoked(PolicyDBError):
+    title = "API key revoked"
+
+
+class TooLarge(PolicyDBError):
+    title = "Request too large"
+
+
+def validation_errors(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[ErrorDetail]:
+    """Pydantic's errors as ErrorDetails, every one with its location."""
+    return [
+        ErrorDetail(
+            pointer=pointer(*prefix, *err["loc"]),
+            detail=err["msg"].removeprefix("Value error, "),
+        )
+        for err in exc.errors()
+    ]

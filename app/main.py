@@ -1,0 +1,41 @@
+"""The FastAPI application, built from Settings (nothing connects until a request needs it)."""
+
+from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
+
+from app.api.problems import install_problem_handlers
+from app.api.routes import meta, records
+from app.config import Settings, get_settings
+from app.db import make_engine, make_session_factory
+
+DESCRIPTION = """
+A structured, cited database of public policy: **policies** (plans, laws, measures, funds,
+zones, sanctions, initiatives), the **actors** behind them, the **regions** they apply to, the
+**goals** they set, and the **sources** that state each fact.
+
+* Reads are open; writes need `Authorization: Bearer <key>` (`policydb keys create NAME`).
+* Lists page with an opaque `cursor` (see `next` and the `Link` header), sort with
+  `sort=-announced,title`, and skip the total with `count=false`.
+* Dates may be known only to the year or month (`"2019"`, `"2019-07"`); date filters match
+  by overlap, so `announced_from=2019` matches `"2019-07"` and a filter for July 2019 matches
+  a policy dated just `"2019"`.
+* Every error is RFC 9457 `application/problem+json`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPIOffline(
+        title="policydb",
+        version="0.1.0",
+        description=DESCRIPTION,
+        favicon_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.database_url)
+    app.state.session_factory = make_session_factory(app.state.engine)
+    install_problem_handlers(app)
+    for endpoints in records.ENDPOINTS:
+        app.include_router(records.build_router(endpoints), prefix="/api/v1")
+    app.include_router(meta.router)
+    return app

@@ -1,0 +1,77 @@
+from pydantic import BaseModel, Field
+
+from app.models import Actor
+from app.schemas.common import (
+    RECORD_READ_ONLY,
+    Citations,
+    Identifier,
+    LanguageTag,
+    RecordOut,
+    Slug,
+    Text,
+    WriteModel,
+)
+from app.schemas.links import GoalRef, PolicyRef, citations_out, goal_ref
+from app.vocabularies import ActorKind
+
+
+class ActorRecord(WriteModel):
+    """An actor as written: in a POST/PUT body or an import bundle."""
+
+    READ_ONLY = RECORD_READ_ONLY | {"children", "policies", "goals"}
+
+    slug: Slug = Field(examples=["ministry-of-education"])
+    name: Text = Field(max_length=300, examples=["Ministry of Education"])
+    names: dict[LanguageTag, str] = Field(
+        default_factory=dict, examples=[{"zh": "教育部", "zh-Latn-pinyin": "Jiàoyùbù"}]
+    )
+    aliases: list[str] = Field(default_factory=list, examples=[["MoE"]])
+    kind: ActorKind
+    region: Slug | None = Field(default=None, description="Slug of the actor's home region.")
+    parent: Slug | None = Field(default=None, description="Slug of the actor this one is part of.")
+    description: str | None = None
+    identifiers: list[Identifier] = Field(default_factory=list)
+    citations: Citations
+
+
+class ActorRef(BaseModel):
+    slug: str
+    name: str
+    kind: str
+
+
+class ActorOut(RecordOut, ActorRecord):
+    READ_ONLY = frozenset()
+
+    children: list[ActorRef]
+    policies: list[PolicyRef] = Field(description="Policies this actor is linked to, by role.")
+    goals: list[GoalRef]
+
+    @classmethod
+    def from_model(cls, actor: Actor, *, read_only: bool = True) -> "ActorOut":
+        out = cls(
+            id=actor.id,
+            created_at=actor.created_at,
+            updated_at=actor.updated_at,
+            slug=actor.slug,
+            name=actor.name,
+            names=actor.names,
+            aliases=actor.aliases,
+            kind=ActorKind(actor.kind),
+            region=actor.region.slug if actor.region else None,
+            parent=actor.parent.slug if actor.parent else None,
+            description=actor.description,
+            identifiers=[Identifier(**i) for i in actor.identifiers],
+            citations=citations_out(actor.citations, read_only=read_only),
+            children=[],
+            policies=[],
+            goals=[],
+        )
+        if read_only:
+            out.children = [ActorRef(slug=c.slug, name=c.name, kind=c.kind) for c in actor.children]
+            out.policies = [
+                PolicyRef(policy=link.policy.slug, title=link.policy.title, role=link.role)
+                for link in actor.policy_links
+            ]
+            out.goals = [goal_ref(g) for g in actor.goals]
+        return out

@@ -1,0 +1,182 @@
+"""Shared field types and small models used by every record schema."""
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
+
+import pycountry
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
+
+from app.partial_dates import PartialDate
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+Slug = Annotated[
+    str,
+    StringConstraints(pattern=SLUG_PATTERN, min_length=1, max_length=120),
+    Field(examples=["state-council"]),
+]
+LanguageTag = Annotated[
+    str, StringConstraints(pattern=r"^[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{2,8})*$", max_length=35)
+]
+Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+
+
+def _parse_partial_date(value: Any) -> Any:
+    if isinstance(value, PartialDate) or value is None:
+        return value
+    if isinstance(value, int):  # YAML reads an unquoted 2019 as a number
+        value = str(value)
+    if not isinstance(value, str):
+        raise ValueError("a date must be a string: YYYY, YYYY-MM or YYYY-MM-DD")
+    return PartialDate.parse(value)
+
+
+PartialDateValue = Annotated[
+    PartialDate,
+    BeforeValidator(_parse_partial_date),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$",
+            "description": "A date known to the year, month or day (reduced-precision ISO 8601).",
+            "examples": ["2019", "2019-07", "2019-07-15"],
+        }
+    ),
+]
+
+
+def _decimal_text(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return text
+
+
+DecimalValue = Annotated[
+    Decimal,
+    BeforeValidator(lambda v: str(v) if isinstance(v, int | float) else v),
+    Field(allow_inf_nan=False, max_digits=30, decimal_places=6),
+    PlainSerializer(_decimal_text, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^-?\d+(\.\d+)?$",
+            "description": "A decimal number written as a string so no precision is lost.",
+            "examples": ["100000000000", "0.5"],
+        }
+    ),
+]
+
+
+def _iso_3166(code: str) -> str:
+    code = code.upper()
+    found = (
+        pycountry.countries.get(alpha_2=code)
+        if "-" not in code
+        else pycountry.subdivisions.get(code=code)
+    )
+    if found is None:
+        raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 or ISO 3166-2 code")
+    return code
+
+
+def _iso_4217(code: str) -> str:
+    code = code.upper()
+    if pycountry.currencies.get(alpha_3=code) is None:
+        raise ValueError(f"{code!r} is not an ISO 4217 currency code")
+    return code
+
+
+IsoRegionCode = Annotated[
+    str, AfterValidator(_iso_3166), Field(examples=["CN", "CN-SH", "US"], max_length=10)
+]
+CurrencyCode = Annotated[str, AfterValidator(_iso_4217), Field(examples=["CNY", "USD"])]
+
+
+class WriteModel(BaseModel):
+    """Base of every writable shape: unknown fields are refused, read-only ones ignored.
+
+    READ_ONLY names the fields a GET adds (ids, timestamps, embedded reverse relations), so the
+    body of a GET can be edited and PUT back as it is.
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    READ_ONLY: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_read_only(cls, data: Any) -> Any:
+        if isinstance(data, dict) and cls.READ_ONLY:
+            return {k: v for k, v in data.items() if k not in cls.READ_ONLY}
+        return data
+
+
+RECORD_READ_ONLY = frozenset({"id", "created_at", "updated_at"})
+
+
+class Identifier(WriteModel):
+    scheme: Annotated[str, StringConstraints(min_length=1, max_length=60)] = Field(
+        examples=["wikidata"]
+    )
+    value: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
+        examples=["Q8733"]
+    )
+
+
+class Citation(WriteModel):
+    """Where a source states the fact: section, paragraph and a short verbatim excerpt."""
+
+    source: Slug = Field(description="Slug of the cited source.")
+    section: str | None = Field(default=None, max_length=300, examples=["Introduction"])
+    paragraph: int | None = Field(default=None, ge=1, examples=[2])
+    excerpt: str | None = Field(
+        default=None,
+        max_length=400,
+        description="The evidence, verbatim from the source (a phrase, not a paragraph).",
+    )
+    note: str | None = Field(default=None, max_length=2000, examples=["derived: 5,000,000 / 100"])
+    source_title: str | None = Field(
+        default=None,
+        description="Read-only: the cited source's title.",
+        json_schema_extra={"readOnly": True},
+    )
+
+
+Citations = Annotated[list[Citation], Field(default_factory=list)]
+
+
+class RecordOut(BaseModel):
+    """Fields every stored record adds to its writable shape."""
+
+    id: int
+    created_at: datetime
+    updated_at: datetime
+
+
+def unique_items(items: Iterable[tuple[Any, ...]], what: str) -> None:
+    seen: set[tuple[Any, ...]] = set()
+    for item in items:
+        if item in seen:
+            raise ValueError(f"duplicate {what}: {item}")
+        seen.add(item)
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list. ``next`` is the URL of the next page (also in the Link header)."""
+
+    items: list[T]
+    total: int | None = Field(description="Rows matching the filters; null with count=false.")
+    next: str | None = Field(description="URL of the next page, null on the last page.")

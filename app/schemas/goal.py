@@ -1,0 +1,77 @@
+from pydantic import BaseModel, Field, model_validator
+
+from app.models import Goal
+from app.schemas.common import (
+    RECORD_READ_ONLY,
+    Citations,
+    DecimalValue,
+    PartialDateValue,
+    RecordOut,
+    Slug,
+    Text,
+    WriteModel,
+)
+from app.schemas.links import citations_out
+from app.vocabularies import GoalStatus
+
+
+class GoalRecord(WriteModel):
+    """A goal as written: in a POST/PUT body or an import bundle."""
+
+    READ_ONLY = RECORD_READ_ONLY | {"owners"}
+
+    slug: Slug = Field(examples=["moe-ai-higher-education-stage-1"])
+    statement: Text = Field(examples=["Finish bringing AI into university curricula."])
+    policy: Slug | None = Field(default=None, description="Slug of the policy that sets the goal.")
+    actor: Slug | None = Field(default=None, description="Slug of the actor that owns the goal.")
+    metric: str | None = Field(default=None, max_length=300)
+    target_value: DecimalValue | None = None
+    unit: str | None = Field(default=None, max_length=100, examples=["persons"])
+    baseline_value: DecimalValue | None = None
+    deadline: PartialDateValue | None = None
+    stage: int | None = Field(
+        default=None, ge=1, description="Order of the stage in a staged plan."
+    )
+    status: GoalStatus = GoalStatus.unknown
+    citations: Citations
+
+    @model_validator(mode="after")
+    def _has_owner(self) -> "GoalRecord":
+        if self.policy is None and self.actor is None:
+            raise ValueError("a goal needs an owner: policy, actor or both")
+        return self
+
+
+class GoalOwners(BaseModel):
+    policy_title: str | None
+    actor_name: str | None
+
+
+class GoalOut(RecordOut, GoalRecord):
+    READ_ONLY = frozenset()
+
+    owners: GoalOwners
+
+    @classmethod
+    def from_model(cls, goal: Goal, *, read_only: bool = True) -> "GoalOut":
+        return cls(
+            id=goal.id,
+            created_at=goal.created_at,
+            updated_at=goal.updated_at,
+            slug=goal.slug,
+            statement=goal.statement,
+            policy=goal.policy.slug if goal.policy else None,
+            actor=goal.actor.slug if goal.actor else None,
+            metric=goal.metric,
+            target_value=goal.target_value,
+            unit=goal.unit,
+            baseline_value=goal.baseline_value,
+            deadline=goal.deadline,
+            stage=goal.stage,
+            status=GoalStatus(goal.status),
+            citations=citations_out(goal.citations, read_only=read_only),
+            owners=GoalOwners(
+                policy_title=goal.policy.title if goal.policy else None,
+                actor_name=goal.actor.name if goal.actor else None,
+            ),
+        )

@@ -1,0 +1,168 @@
+from pydantic import BaseModel, Field, model_validator
+
+from app.models import Policy
+from app.schemas.common import (
+    RECORD_READ_ONLY,
+    Citations,
+    CurrencyCode,
+    DecimalValue,
+    Identifier,
+    LanguageTag,
+    PartialDateValue,
+    RecordOut,
+    Slug,
+    Text,
+    WriteModel,
+    unique_items,
+)
+from app.schemas.links import (
+    ActorLink,
+    GoalRef,
+    PolicyRef,
+    RegionLink,
+    RelationLink,
+    citations_out,
+    goal_ref,
+)
+from app.vocabularies import (
+    ActorRole,
+    PolicyKind,
+    PolicyRelationType,
+    PolicyStatus,
+    RegionRole,
+    Topic,
+)
+
+
+class Money(WriteModel):
+    amount: DecimalValue = Field(ge=0, examples=["100000000000"])
+    currency: CurrencyCode
+    approximate: bool = Field(
+        default=False, description="True when the source gives a rough figure."
+    )
+
+
+class PolicyRecord(WriteModel):
+    """A policy as written: in a POST/PUT body or an import bundle."""
+
+    READ_ONLY = RECORD_READ_ONLY | {"related_from", "goals"}
+
+    slug: Slug = Field(examples=["new-generation-ai-development-plan"])
+    title: Text = Field(
+        max_length=500, examples=["New Generation Artificial Intelligence Development Plan"]
+    )
+    short_name: str | None = Field(default=None, max_length=100, examples=["AIDP"])
+    titles: dict[LanguageTag, str] = Field(
+        default_factory=dict, examples=[{"zh": "新一代人工智能发展规划"}]
+    )
+    kind: PolicyKind
+    status: PolicyStatus = PolicyStatus.unknown
+    summary: str | None = None
+    identifiers: list[Identifier] = Field(default_factory=list)
+    announced: PartialDateValue | None = None
+    in_force_from: PartialDateValue | None = None
+    in_force_to: PartialDateValue | None = None
+    money: Money | None = None
+    topics: list[Topic] = Field(default_factory=list)
+    actors: list[ActorLink] = Field(
+        default_factory=list,
+        examples=[[{"actor": "state-council", "role": "issuer", "citations": []}]],
+    )
+    regions: list[RegionLink] = Field(default_factory=list)
+    related: list[RelationLink] = Field(
+        default_factory=list, description="Relations from this policy to others."
+    )
+    citations: Citations
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "PolicyRecord":
+        if (
+            self.in_force_from is not None
+            and self.in_force_to is not None
+            and self.in_force_from.earliest > self.in_force_to.latest
+        ):
+            raise ValueError("in_force_from is after in_force_to")
+        unique_items(((t,) for t in self.topics), "topic")
+        unique_items(((a.actor, a.role) for a in self.actors), "actor link")
+        unique_items(((r.region, r.role) for r in self.regions), "region link")
+        unique_items(((r.policy, r.relation) for r in self.related), "relation")
+        if any(r.policy == self.slug for r in self.related):
+            raise ValueError("a policy cannot be related to itself")
+        return self
+
+
+class PolicyOut(RecordOut, PolicyRecord):
+    READ_ONLY = frozenset()
+
+    related_from: list[PolicyRef] = Field(
+        description="Policies with a relation to this one; `role` is their relation."
+    )
+    goals: list[GoalRef]
+
+    @classmethod
+    def from_model(cls, policy: Policy, *, read_only: bool = True) -> "PolicyOut":
+        money = None
+        if policy.money_amount is not None and policy.money_currency is not None:
+            money = Money(
+                amount=policy.money_amount,
+                currency=policy.money_currency,
+                approximate=policy.money_approximate,
+            )
+        return cls(
+            id=policy.id,
+            created_at=policy.created_at,
+            updated_at=policy.updated_at,
+            slug=policy.slug,
+            title=policy.title,
+            short_name=policy.short_name,
+            titles=policy.titles,
+            kind=PolicyKind(policy.kind),
+            status=PolicyStatus(policy.status),
+            summary=policy.summary,
+            identifiers=[Identifier(**i) for i in policy.identifiers],
+            announced=policy.announced,
+            in_force_from=policy.in_force_from,
+            in_force_to=policy.in_force_to,
+            money=money,
+            topics=[Topic(t) for t in policy.topics],
+            actors=[
+                ActorLink(
+                    actor=link.actor.slug,
+                    role=ActorRole(link.role),
+                    citations=citations_out(link.citations, read_only=read_only),
+                    actor_name=link.actor.name if read_only else None,
+                )
+                for link in policy.actor_links
+            ],
+            regions=[
+                RegionLink(
+                    region=link.region.slug,
+                    role=RegionRole(link.role),
+                    citations=citations_out(link.citations, read_only=read_only),
+                    region_name=link.region.name if read_only else None,
+                )
+                for link in policy.region_links
+            ],
+            related=[
+                RelationLink(
+                    policy=rel.related_policy.slug,
+                    relation=PolicyRelationType(rel.relation),
+                    citations=citations_out(rel.citations, read_only=read_only),
+                    policy_title=rel.related_policy.title if read_only else None,
+                )
+                for rel in policy.relations
+            ],
+            citations=citations_out(policy.citations, read_only=read_only),
+            related_from=[
+                PolicyRef(policy=rel.policy.slug, title=rel.policy.title, role=rel.relation)
+                for rel in policy.incoming_relations
+            ]
+            if read_only
+            else [],
+            goals=[goal_ref(g) for g in policy.goals] if read_only else [],
+        )
+
+
+class PolicySummary(BaseModel):
+    slug: str
+    title: str

@@ -1,0 +1,359 @@
+"""Read queries: filters, sorting, paging and the loaders that embed relations without N+1."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, String, cast, exists, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.interfaces import LoaderOption
+
+from app.errors import BadQuery, ErrorDetail, NotFound
+from app.models import (
+    Actor,
+    Citation,
+    Goal,
+    Policy,
+    PolicyActor,
+    PolicyRegion,
+    PolicyRelation,
+    PolicyTopic,
+    Region,
+    Source,
+)
+from app.partial_dates import PartialDate
+from app.services.paging import CursorCodec, PageResult, SortField, keyset_page, parse_sort
+from app.services.resources import POLICY_WRITE_LOAD, RESOURCES, ResourceName
+
+
+def _cited(attr: Any) -> LoaderOption:
+    return selectinload(attr).selectinload(Citation.source)
+
+
+READ_LOAD: dict[ResourceName, Sequence[LoaderOption]] = {
+    "policies": (
+        *POLICY_WRITE_LOAD,
+        selectinload(Policy.incoming_relations).selectinload(PolicyRelation.policy),
+        selectinload(Policy.goals),
+    ),
+    "actors": (
+        selectinload(Actor.region),
+        selectinload(Actor.parent),
+        selectinload(Actor.children),
+        selectinload(Actor.policy_links).selectinload(PolicyActor.policy),
+        selectinload(Actor.goals),
+        _cited(Actor.citations),
+    ),
+    "regions": (
+        selectinload(Region.parent),
+        selectinload(Region.children),
+        selectinload(Region.policy_links).selectinload(PolicyRegion.region),
+        selectinload(Region.policy_links).selectinload(PolicyRegion.policy),
+        _cited(Region.citations),
+    ),
+    "goals": (selectinload(Goal.policy), selectinload(Goal.actor), _cited(Goal.citations)),
+    "sources": (
+        selectinload(Source.citations).options(
+            selectinload(Citation.policy),
+            selectinload(Citation.actor),
+            selectinload(Citation.region),
+            selectinload(Citation.goal),
+            selectinload(Citation.policy_actor).options(
+                selectinload(PolicyActor.policy), selectinload(PolicyActor.actor)
+            ),
+            selectinload(Citation.policy_region).options(
+                selectinload(PolicyRegion.policy), selectinload(PolicyRegion.region)
+            ),
+            selectinload(Citation.policy_relation).options(
+                selectinload(PolicyRelation.policy), selectinload(PolicyRelation.related_policy)
+            ),
+        ),
+    ),
+}
+
+SORT_FIELDS: dict[ResourceName, dict[str, SortField]] = {
+    "policies": {
+        "id": SortField(Policy.id),
+        "slug": SortField(Policy.slug),
+        "title": SortField(Policy.title),
+        "announced": SortField(Policy.announced_earliest, nullable=True),
+        "in_force_from": SortField(Policy.in_force_from_earliest, nullable=True),
+        "in_force_to": SortField(Policy.in_force_to_earliest, nullable=True),
+        "created_at": SortField(Policy.created_at),
+        "updated_at": SortField(Policy.updated_at),
+    },
+    "actors": {
+        "id": SortField(Actor.id),
+        "slug": SortField(Actor.slug),
+        "name": SortField(Actor.name),
+        "kind": SortField(Actor.kind),
+        "created_at": SortField(Actor.created_at),
+        "updated_at": SortField(Actor.updated_at),
+    },
+    "regions": {
+        "id": SortField(Region.id),
+        "slug": SortField(Region.slug),
+        "name": SortField(Region.name),
+        "kind": SortField(Region.kind),
+        "iso_code": SortField(Region.iso_code, nullable=True),
+        "created_at": SortField(Region.created_at),
+        "updated_at": SortField(Region.updated_at),
+    },
+    "goals": {
+        "id": SortField(Goal.id),
+        "slug": SortField(Goal.slug),
+        "deadline": SortField(Goal.deadline_earliest, nullable=True),
+        "stage": SortField(Goal.stage, nullable=True),
+        "created_at": SortField(Goal.created_at),
+        "updated_at": SortField(Goal.updated_at),
+    },
+    "sources": {
+        "id": SortField(Source.id),
+        "slug": SortField(Source.slug),
+        "title": SortField(Source.title),
+        "published": SortField(Source.published_earliest, nullable=True),
+        "created_at": SortField(Source.created_at),
+        "updated_at": SortField(Source.updated_at),
+    },
+}
+DEFAULT_SORT: dict[ResourceName, str] = {
+    "policies": "id",
+    "actors": "id",
+    "regions": "id",
+    "goals": "id",
+    "sources": "id",
+}
+
+
+@dataclass
+class ListParams:
+    """Paging and sorting, common to every list."""
+
+    limit: int
+    cursor: str | None = None
+    sort: str | None = None
+    count: bool = True
+
+
+@dataclass
+class Filters:
+    """The filters of a list; which apply depends on the resource (see the API docs)."""
+
+    q: str | None = None
+    kind: list[str] = field(default_factory=list)
+    status: list[str] = field(default_factory=list)
+    topic: list[str] = field(default_factory=list)
+    region: str | None = None
+    actor: str | None = None
+    actor_role: list[str] = field(default_factory=list)
+    policy: str | None = None
+    parent: str | None = None
+    iso: str | None = None
+    announced_from: PartialDate | None = None
+    announced_to: PartialDate | None = None
+    in_force_on: PartialDate | None = None
+    deadline_from: PartialDate | None = None
+    deadline_to: PartialDate | None = None
+
+
+def get_record(*, session: Session, resource: ResourceName, key: str, for_write: bool = False) -> Any:
+    """A record by numeric id or slug, with its relations loaded; NotFound otherwise."""
+    spec = RESOURCES[resource]
+    model = spec.model
+    condition = model.id == int(key) if key.isdigit() else model.slug == key
+    options = spec.load_for_write if for_write else READ_LOAD[resource]
+    row = session.scalars(select(model).where(condition).options(*options)).first()
+    if row is None:
+        raise NotFound(f"no {spec.singular} with id or slug {key!r}")
+    return row
+
+
+def _unknown(param: str, what: str, value: str) -> BadQuery:
+    return BadQuery(
+        f"unknown {what} {value!r}",
+        [ErrorDetail(pointer=f"/query/{param}", detail=f"no {what} with slug {value!r}")],
+    )
+
+
+def _slug_id(session: Session, model: Any, value: str, param: str, what: str) -> int:
+    found = session.scalar(select(model.id).where(model.slug == value))
+    if found is None:
+        raise _unknown(param, what, value)
+    return int(found)
+
+
+def _region_ids_within(session: Session, value: str, param: str) -> Any:
+    """The region with this slug or ISO code and every region below it, as a subquery."""
+    root = session.scalar(
+        select(Region.id).where(or_(Region.slug == value, Region.iso_code == value.upper()))
+    )
+    if root is None:
+        raise _unknown(param, "region", value)
+    tree = select(Region.id).where(Region.id == root).cte("region_tree", recursive=True)
+    tree = tree.union_all(select(Region.id).where(Region.parent_id == tree.c.id))
+    return select(tree.c.id)
+
+
+def _like(q: str) -> str:
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _text_match(q: str, *columns: Any) -> Any:
+    pattern = _like(q)
+    return or_(*(cast(c, String).ilike(pattern, escape="\\") for c in columns))
+
+
+def policy_query(session: Session, f: Filters) -> Select[Any]:
+    stmt = select(Policy)
+    if f.q:
+        stmt = stmt.where(
+            _text_match(f.q, Policy.title, Policy.short_name, Policy.summary, Policy.titles)
+        )
+    if f.kind:
+        stmt = stmt.where(Policy.kind.in_(f.kind))
+    if f.status:
+        stmt = stmt.where(Policy.status.in_(f.status))
+    for topic in f.topic:  # every topic asked for must be present
+        stmt = stmt.where(
+            exists().where(PolicyTopic.policy_id == Policy.id, PolicyTopic.topic == topic)
+        )
+    if f.region:
+        within = _region_ids_within(session, f.region, "region")
+        stmt = stmt.where(
+            exists().where(PolicyRegion.policy_id == Policy.id, PolicyRegion.region_id.in_(within))
+        )
+    if f.actor:
+        actor_id = _slug_id(session, Actor, f.actor, "actor", "actor")
+        link = [PolicyActor.policy_id == Policy.id, PolicyActor.actor_id == actor_id]
+        if f.actor_role:
+            link.append(PolicyActor.role.in_(f.actor_role))
+        stmt = stmt.where(exists().where(*link))
+    elif f.actor_role:
+        stmt = stmt.where(
+            exists().where(PolicyActor.policy_id == Policy.id, PolicyActor.role.in_(f.actor_role))
+        )
+    # Dates are intervals: a filter matches every record whose interval overlaps its own.
+    if f.announced_from:
+        stmt = stmt.where(Policy.announced_latest >= f.announced_from.earliest)
+    if f.announced_to:
+        stmt = stmt.where(Policy.announced_earliest <= f.announced_to.latest)
+    if f.in_force_on:
+        start = func.coalesce(Policy.in_force_from_earliest, Policy.announced_earliest)
+        stmt = stmt.where(
+            start <= f.in_force_on.latest,
+            or_(
+                Policy.in_force_to_latest.is_(None),
+                Policy.in_force_to_latest >= f.in_force_on.earliest,
+            ),
+        )
+    return stmt
+
+
+def actor_query(session: Session, f: Filters) -> Select[Any]:
+    stmt = select(Actor)
+    if f.q:
+        stmt = stmt.where(
+            _text_match(f.q, Actor.name, Actor.names, Actor.aliases, Actor.description)
+        )
+    if f.kind:
+        stmt = stmt.where(Actor.kind.in_(f.kind))
+    if f.region:
+        stmt = stmt.where(Actor.region_id.in_(_region_ids_within(session, f.region, "region")))
+    if f.parent:
+        stmt = stmt.where(Actor.parent_id == _slug_id(session, Actor, f.parent, "parent", "actor"))
+    return stmt
+
+
+def region_query(session: Session, f: Filters) -> Select[Any]:
+    stmt = select(Region)
+    if f.q:
+        stmt = stmt.where(
+            _text_match(f.q, Region.name, Region.names, Region.aliases, Region.iso_code)
+        )
+    if f.kind:
+        stmt = stmt.where(Region.kind.in_(f.kind))
+    if f.parent:
+        parent_id = _slug_id(session, Region, f.parent, "parent", "region")
+        stmt = stmt.where(Region.parent_id == parent_id)
+    if f.iso:
+        stmt = stmt.where(Region.iso_code == f.iso.upper())
+    return stmt
+
+
+def goal_query(session: Session, f: Filters) -> Select[Any]:
+    stmt = select(Goal)
+    if f.q:
+        stmt = stmt.where(_text_match(f.q, Goal.statement, Goal.metric, Goal.unit))
+    if f.policy:
+        stmt = stmt.where(Goal.policy_id == _slug_id(session, Policy, f.policy, "policy", "policy"))
+    if f.actor:
+        stmt = stmt.where(Goal.actor_id == _slug_id(session, Actor, f.actor, "actor", "actor"))
+    if f.deadline_from:
+        stmt = stmt.where(Goal.deadline_latest >= f.deadline_from.earliest)
+    if f.deadline_to:
+        stmt = stmt.where(Goal.deadline_earliest <= f.deadline_to.latest)
+    return stmt
+
+
+def source_query(session: Session, f: Filters) -> Select[Any]:
+    stmt = select(Source)
+    if f.q:
+        stmt = stmt.where(_text_match(f.q, Source.title, Source.publisher, Source.series))
+    return stmt
+
+
+_QUERIES = {
+    "policies": policy_query,
+    "actors": actor_query,
+    "regions": region_query,
+    "goals": goal_query,
+    "sources": source_query,
+}
+
+
+def list_records(
+    *,
+    session: Session,
+    resource: ResourceName,
+    filters: Filters,
+    params: ListParams,
+    codec: CursorCodec,
+) -> PageResult:
+    """One page of a resource's records matching ``filters``, relations embedded."""
+    keys = parse_sort(
+        params.sort, SORT_FIELDS[resource], DEFAULT_SORT[resource], RESOURCES[resource].model.id
+    )
+    sort_spec = ",".join(("-" if k.descending else "") + k.name for k in keys)
+    return keyset_page(
+        session,
+        _QUERIES[resource](session, filters),
+        keys=keys,
+        sort_spec=sort_spec,
+        cursor=params.cursor,
+        limit=params.limit,
+        count=params.count,
+        codec=codec,
+        options=READ_LOAD[resource],
+    )
+
+
+def region_ancestors(*, session: Session, regions: Sequence[Region]) -> dict[int, list[Region]]:
+    """Each region's enclosing regions, outermost first: one query per tree level, not per row."""
+    known: dict[int, Region] = {r.id: r for r in regions}
+    missing = {r.parent_id for r in regions if r.parent_id is not None} - known.keys()
+    while missing:
+        rows = session.scalars(select(Region).where(Region.id.in_(missing))).all()
+        known.update({r.id: r for r in rows})
+        missing = {r.parent_id for r in rows if r.parent_id is not None} - known.keys()
+    result: dict[int, list[Region]] = {}
+    for region in regions:
+        chain: list[Region] = []
+        parent_id = region.parent_id
+        while parent_id is not None and len(chain) < 64:
+            parent = known[parent_id]
+            chain.append(parent)
+            parent_id = parent.parent_id
+        result[region.id] = list(reversed(chain))
+    return result
+

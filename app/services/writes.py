@@ -1,0 +1,460 @@
+"""The one write path: every create, update, import and seed goes through apply_changes().
+
+Writing happens in two phases so that records in one batch may refer to each other in any
+order: first every record is checked (fields, references, cycles, uniqueness) and *all*
+problems are collected; only if there are none are the rows written, in the caller's
+transaction. Nothing is committed here.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.errors import ErrorDetail, InvalidInput, pointer
+from app.models import (
+    Actor,
+    Citation,
+    Goal,
+    Policy,
+    PolicyActor,
+    PolicyRegion,
+    PolicyRelation,
+    PolicyTopic,
+    Region,
+    Source,
+)
+from app.models.base import utcnow
+from app.schemas.actor import ActorRecord
+from app.schemas.common import Citation as CitationIn
+from app.schemas.common import WriteModel
+from app.schemas.goal import GoalRecord
+from app.schemas.policy import PolicyRecord
+from app.schemas.region import RegionRecord
+from app.schemas.source import SourceRecord
+from app.services.resources import (
+    RESOURCES,
+    WRITE_ORDER,
+    RecordModel,
+    ResourceName,
+    record_dump,
+)
+
+Location = tuple[str | int, ...]
+
+
+@dataclass
+class Change:
+    """One record to write: ``existing`` is the row it updates (None: a new row)."""
+
+    resource: ResourceName
+    record: WriteModel
+    location: Location
+    existing: RecordModel | None = None
+
+
+@dataclass
+class Outcome:
+    """What a batch did (or, in a dry run, would do), per resource."""
+
+    counts: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {
+            name: {"created": 0, "updated": 0, "unchanged": 0, "deleted": 0}
+            for name in WRITE_ORDER
+        }
+    )
+    written: list[RecordModel] = field(default_factory=list)
+
+    def count(self, resource: str, what: str) -> None:
+        self.counts[resource][what] += 1
+
+
+class _Targets:
+    """Slug -> row for every record a batch may point at, once the batch is applied."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[ResourceName, str], RecordModel] = {}
+        self.gone: set[tuple[ResourceName, str]] = set()
+
+    def get(self, resource: ResourceName, slug: str) -> Any:
+        return self.rows[(resource, slug)]
+
+
+def _referenced_slugs(change: Change) -> Iterable[tuple[ResourceName, str, Location]]:
+    """Every (resource, slug) a record points at, with where in the record it does so."""
+    record, loc = change.record, change.location
+
+    def cites(citations: Sequence[CitationIn], at: Location) -> Iterable[tuple[ResourceName, str, Location]]:
+        for i, c in enumerate(citations):
+            yield "sources", c.source, (*at, "citations", i, "source")
+
+    if isinstance(record, RegionRecord | ActorRecord):
+        if record.parent is not None:
+            yield change.resource, record.parent, (*loc, "parent")
+        if isinstance(record, ActorRecord) and record.region is not None:
+            yield "regions", record.region, (*loc, "region")
+    if isinstance(record, PolicyRecord):
+        for i, a in enumerate(record.actors):
+            yield "actors", a.actor, (*loc, "actors", i, "actor")
+            yield from cites(a.citations, (*loc, "actors", i))
+        for i, r in enumerate(record.regions):
+            yield "regions", r.region, (*loc, "regions", i, "region")
+            yield from cites(r.citations, (*loc, "regions", i))
+        for i, rel in enumerate(record.related):
+            yield "policies", rel.policy, (*loc, "related", i, "policy")
+            yield from cites(rel.citations, (*loc, "related", i))
+    if isinstance(record, GoalRecord):
+        if record.policy is not None:
+            yield "policies", record.policy, (*loc, "policy")
+        if record.actor is not None:
+            yield "actors", record.actor, (*loc, "actor")
+    citations = getattr(record, "citations", None)
+    if citations is not None:
+        yield from cites(citations, loc)
+
+
+def _slug(change: Change) -> str:
+    slug: str = getattr(change.record, "slug")  # noqa: B009  every WriteModel record has one
+    return slug
+
+
+def _error(change: Change, at: Location, message: str) -> ErrorDetail:
+    return ErrorDetail(pointer=pointer(*at), detail=message, slug=_slug(change))
+
+
+def check_changes(
+    session: Session,
+    changes: Sequence[Change],
+    *,
+    deleted: Iterable[tuple[ResourceName, str]] = (),
+    known: Iterable[tuple[ResourceName, str]] = (),
+) -> tuple[_Targets, list[ErrorDetail]]:
+    """Find every problem with a batch before anything is written.
+
+    ``known`` are slugs of records the caller already found invalid: references to them are
+    not reported again as unknown.
+    """
+    errors: list[ErrorDetail] = []
+    known = set(known)
+    targets = _Targets()
+    targets.gone = set(deleted)
+
+    # Duplicate slugs inside the batch.
+    first_seen: dict[tuple[ResourceName, str], Change] = {}
+    for change in changes:
+        key = (change.resource, _slug(change))
+        if key in first_seen:
+            where = pointer(*first_seen[key].location) or "the request"
+            errors.append(_error(change, (*change.location, "slug"), f"duplicate slug; first at {where}"))
+        else:
+            first_seen[key] = change
+
+    # A renamed row frees its old slug; the batch's slugs are taken.
+    for change in changes:
+        if change.existing is not None and change.existing.slug != _slug(change):
+            targets.gone.add((change.resource, change.existing.slug))
+
+    # Resolve every referenced slug: in the batch, else in the database.
+    wanted: dict[ResourceName, set[str]] = defaultdict(set)
+    for change in changes:
+        for resource, slug, _at in _referenced_slugs(change):
+            if (resource, slug) not in first_seen:
+                wanted[resource].add(slug)
+    found: set[tuple[ResourceName, str]] = set()
+    for resource, slugs in wanted.items():
+        model = RESOURCES[resource].model
+        for row in _chunked_select(session, model, slugs):
+            if (resource, row.slug) not in targets.gone:
+                targets.rows[(resource, row.slug)] = row
+                found.add((resource, row.slug))
+    for change in changes:
+        for resource, slug, at in _referenced_slugs(change):
+            key = (resource, slug)
+            if key not in first_seen and key not in found and key not in known:
+                errors.append(
+                    _error(change, at, f"unknown {RESOURCES[resource].singular} slug {slug!r}")
+                )
+
+    errors.extend(_parent_cycles(session, changes, targets))
+    errors.extend(_iso_code_clashes(session, changes))
+    return targets, errors
+
+
+def _chunked_select(session: Session, model: Any, slugs: Iterable[str]) -> Iterable[Any]:
+    ordered = sorted(slugs)
+    for start in range(0, len(ordered), 500):
+        yield from session.scalars(select(model).where(model.slug.in_(ordered[start : start + 500])))
+
+
+def _parent_cycles(session: Session, changes: Sequence[Change], targets: _Targets) -> list[ErrorDetail]:
+    errors: list[ErrorDetail] = []
+    for resource, model in (("regions", Region), ("actors", Actor)):
+        batch = [c for c in changes if c.resource == resource]
+        if not batch:
+            continue
+        parent_of: dict[str, str | None] = {}
+        parent_table = model.__table__.alias("parent")
+        rows = session.execute(
+            select(model.slug, parent_table.c.slug).outerjoin(
+                parent_table, model.parent_id == parent_table.c.id
+            )
+        )
+        for slug, parent_slug in rows:
+            parent_of[slug] = parent_slug
+        for change in batch:
+            if change.existing is not None:
+                parent_of.pop(change.existing.slug, None)
+            parent_of[_slug(change)] = getattr(change.record, "parent", None)
+        for change in batch:
+            seen = {_slug(change)}
+            current = parent_of.get(_slug(change))
+            while current is not None:
+                if current in seen:
+                    errors.append(
+                        _error(
+                            change,
+                            (*change.location, "parent"),
+                            f"parent chain loops back to {current!r}",
+                        )
+                    )
+                    break
+                seen.add(current)
+                current = parent_of.get(current)
+    return errors
+
+
+def _iso_code_clashes(session: Session, changes: Sequence[Change]) -> list[ErrorDetail]:
+    errors: list[ErrorDetail] = []
+    batch = [c for c in changes if c.resource == "regions"]
+    codes: dict[str, Change] = {}
+    for change in batch:
+        code = getattr(change.record, "iso_code", None)
+        if code is None:
+            continue
+        if code in codes:
+            errors.append(
+                _error(change, (*change.location, "iso_code"), f"ISO code {code} is used twice")
+            )
+        codes[code] = change
+    if codes:
+        slugs_in_batch = {_slug(c) for c in batch} | {
+            c.existing.slug for c in batch if c.existing is not None
+        }
+        holders = session.execute(
+            select(Region.iso_code, Region.slug).where(Region.iso_code.in_(sorted(codes)))
+        )
+        for code, slug in holders:
+            if slug not in slugs_in_batch:
+                change = codes[code]
+                errors.append(
+                    _error(
+                        change,
+                        (*change.location, "iso_code"),
+                        f"ISO code {code} already belongs to region {slug!r}",
+                    )
+                )
+    return errors
+
+
+def apply_changes(
+    session: Session,
+    changes: Sequence[Change],
+    *,
+    delete: Sequence[tuple[ResourceName, RecordModel]] = (),
+    known: Iterable[tuple[ResourceName, str]] = (),
+    errors: Sequence[ErrorDetail] = (),
+) -> Outcome:
+    """Check, then write a batch of records (and deletions) in the caller's transaction.
+
+    ``errors`` are problems the caller already found; they are reported with the rest.
+    """
+    targets, found = check_changes(
+        session, changes, deleted=[(name, row.slug) for name, row in delete], known=known
+    )
+    errors = [*errors, *found]
+    if errors:
+        raise InvalidInput(f"{len(errors)} problem(s) found; nothing was written", errors)
+
+    outcome = Outcome()
+    # Phase 1: a row for every record, so records can point at each other in any order.
+    pending: list[tuple[Change, RecordModel]] = []
+    for name in WRITE_ORDER:
+        resource = RESOURCES[name]
+        for change in (c for c in changes if c.resource == name):
+            row = change.existing
+            if row is not None and record_dump(resource, resource.to_record(row)) == record_dump(
+                resource, change.record
+            ):
+                outcome.count(name, "unchanged")
+                targets.rows[(name, row.slug)] = row
+                continue
+            if row is None:
+                row = resource.model(slug=_slug(change))
+                session.add(row)
+                outcome.count(name, "created")
+            else:
+                outcome.count(name, "updated")
+                row.updated_at = utcnow()
+            targets.rows[(name, _slug(change))] = row
+            pending.append((change, row))
+
+    for name, row in delete:
+        _delete_row(session, row)
+        outcome.count(name, "deleted")
+
+    # Phase 2: fields and links.
+    for change, row in pending:
+        _WRITERS[change.resource](row, change.record, targets)
+        outcome.written.append(row)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a constraint the checks above missed: still a clean refusal
+        raise InvalidInput(
+            "the database refused the change",
+            [ErrorDetail(pointer="", detail=str(exc.orig).splitlines()[0])],
+        ) from exc
+    return outcome
+
+
+def _delete_row(session: Session, row: RecordModel) -> None:
+    session.delete(row)
+
+
+def _citations(citations: Sequence[CitationIn], targets: _Targets) -> list[Citation]:
+    return [
+        Citation(
+            source=targets.get("sources", c.source),
+            section=c.section,
+            paragraph=c.paragraph,
+            excerpt=c.excerpt,
+            note=c.note,
+            position=i,
+        )
+        for i, c in enumerate(citations)
+    ]
+
+
+def _write_source(row: Any, record: Any, targets: _Targets) -> None:
+    assert isinstance(row, Source) and isinstance(record, SourceRecord)
+    row.slug = record.slug
+    row.title = record.title
+    row.publisher = record.publisher
+    row.series = record.series
+    row.authors = list(record.authors)
+    row.url = record.url
+    row.published = record.published
+    row.language = record.language
+    row.sha256 = record.sha256
+
+
+def _write_region(row: Any, record: Any, targets: _Targets) -> None:
+    assert isinstance(row, Region) and isinstance(record, RegionRecord)
+    row.slug = record.slug
+    row.name = record.name
+    row.names = dict(record.names)
+    row.aliases = list(record.aliases)
+    row.kind = record.kind.value
+    row.iso_code = record.iso_code
+    row.parent = targets.get("regions", record.parent) if record.parent else None
+    row.description = record.description
+    row.citations = _citations(record.citations, targets)
+
+
+def _write_actor(row: Any, record: Any, targets: _Targets) -> None:
+    assert isinstance(row, Actor) and isinstance(record, ActorRecord)
+    row.slug = record.slug
+    row.name = record.name
+    row.names = dict(record.names)
+    row.aliases = list(record.aliases)
+    row.kind = record.kind.value
+    row.region = targets.get("regions", record.region) if record.region else None
+    row.parent = targets.get("actors", record.parent) if record.parent else None
+    row.description = record.description
+    row.identifiers = [i.model_dump() for i in record.identifiers]
+    row.citations = _citations(record.citations, targets)
+
+
+def _write_policy(row: Any, record: Any, targets: _Targets) -> None:
+    assert isinstance(row, Policy) and isinstance(record, PolicyRecord)
+    row.slug = record.slug
+    row.title = record.title
+    row.short_name = record.short_name
+    row.titles = dict(record.titles)
+    row.kind = record.kind.value
+    row.status = record.status.value
+    row.summary = record.summary
+    row.identifiers = [i.model_dump() for i in record.identifiers]
+    row.announced = record.announced
+    row.in_force_from = record.in_force_from
+    row.in_force_to = record.in_force_to
+    row.money_amount = record.money.amount if record.money else None
+    row.money_currency = record.money.currency if record.money else None
+    row.money_approximate = record.money.approximate if record.money else False
+
+    # Links are matched on their natural key and reused, so an unchanged link keeps its id
+    # and a re-import never deletes and re-inserts the same (policy, actor, role) row.
+    topics = {t.topic: t for t in row.topic_links}
+    row.topic_links = [topics.get(t.value) or PolicyTopic(topic=t.value) for t in record.topics]
+
+    actor_links = {(link.actor.slug, link.role): link for link in row.actor_links}
+    new_actor_links = []
+    for i, a in enumerate(record.actors):
+        link = actor_links.get((a.actor, a.role.value)) or PolicyActor(
+            actor=targets.get("actors", a.actor), role=a.role.value
+        )
+        link.position = i
+        link.citations = _citations(a.citations, targets)
+        new_actor_links.append(link)
+    row.actor_links = new_actor_links
+
+    region_links = {(link.region.slug, link.role): link for link in row.region_links}
+    new_region_links = []
+    for i, r in enumerate(record.regions):
+        rlink = region_links.get((r.region, r.role.value)) or PolicyRegion(
+            region=targets.get("regions", r.region), role=r.role.value
+        )
+        rlink.position = i
+        rlink.citations = _citations(r.citations, targets)
+        new_region_links.append(rlink)
+    row.region_links = new_region_links
+
+    relations = {(rel.related_policy.slug, rel.relation): rel for rel in row.relations}
+    new_relations = []
+    for i, r in enumerate(record.related):
+        relation = relations.get((r.policy, r.relation.value)) or PolicyRelation(
+            related_policy=targets.get("policies", r.policy), relation=r.relation.value
+        )
+        relation.position = i
+        relation.citations = _citations(r.citations, targets)
+        new_relations.append(relation)
+    row.relations = new_relations
+    row.citations = _citations(record.citations, targets)
+
+
+def _write_goal(row: Any, record: Any, targets: _Targets) -> None:
+    assert isinstance(row, Goal) and isinstance(record, GoalRecord)
+    row.slug = record.slug
+    row.statement = record.statement
+    row.policy = targets.get("policies", record.policy) if record.policy else None
+    row.actor = targets.get("actors", record.actor) if record.actor else None
+    row.metric = record.metric
+    row.target_value = record.target_value
+    row.unit = record.unit
+    row.baseline_value = record.baseline_value
+    row.deadline = record.deadline
+    row.stage = record.stage
+    row.status = record.status.value
+    row.citations = _citations(record.citations, targets)
+
+
+_WRITERS = {
+    "sources": _write_source,
+    "regions": _write_region,
+    "actors": _write_actor,
+    "policies": _write_policy,
+    "goals": _write_goal,
+}
