@@ -1,12 +1,15 @@
 """The FastAPI application, built from Settings (nothing connects until a request needs it)."""
 
+from typing import Any
+
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from app.api.problems import install_problem_handlers
-from app.api.routes import meta, records
+from app.api.routes import bundle, meta, records
 from app.config import Settings, get_settings
 from app.db import make_engine, make_session_factory
+from app.schemas.bundle import Bundle
 
 DESCRIPTION = """
 A structured, cited database of public policy: **policies** (plans, laws, measures, funds,
@@ -37,5 +40,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     for endpoints in records.ENDPOINTS:
         app.include_router(records.build_router(endpoints), prefix="/api/v1")
+    app.include_router(bundle.router)
     app.include_router(meta.router)
+    _document_bundle(app)
     return app
+
+
+def _document_bundle(app: FastAPI) -> None:
+    """Put the Bundle schema into the OpenAPI components (the import body refers to it)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            bundle = Bundle.model_json_schema(ref_template="#/components/schemas/{model}")
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for name, definition in bundle.pop("$defs", {}).items():
+                components.setdefault(name, definition)
+            components["Bundle"] = bundle
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

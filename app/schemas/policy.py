@@ -83,6 +83,7 @@ class PolicyRecord(WriteModel):
         ):
             raise ValueError("in_force_from is after in_force_to")
         unique_items(((t,) for t in self.topics), "topic")
+        self.topics.sort()  # a set: one canonical order, so re-imports compare equal
         unique_items(((a.actor, a.role) for a in self.actors), "actor link")
         unique_items(((r.region, r.role) for r in self.regions), "region link")
         unique_items(((r.policy, r.relation) for r in self.related), "relation")

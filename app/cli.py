@@ -1,0 +1,234 @@
+"""The `policydb` command: serve, database migrations, API keys, seed, import and export."""
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import uvicorn
+from sqlalchemy import func, select
+
+from app.config import get_settings
+from app.db import make_engine, make_session_factory
+from app.errors import PolicyDBError
+from app.models import Source
+from app.schemas.bundle import Bundle
+from app.services import bundle as bundle_service
+from app.services import keys as key_service
+from app.services import migrations
+from app.services.bundle_files import read_bundle_path
+from app.services.citations import unverified_excerpts
+
+SEED_PATH = migrations.PROJECT_ROOT / "seed_data"
+
+app = typer.Typer(help="policydb: a structured, cited database of public policy.", no_args_is_help=True)
+db_app = typer.Typer(help="Database migrations (Alembic).", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys for writes.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+
+
+def _session_factory() -> Any:
+    return make_session_factory(make_engine(get_settings().database_url))
+
+
+def _fail(error: PolicyDBError) -> None:
+    typer.echo(f"error: {error.detail}", err=True)
+    for item in error.errors:
+        where = f"{item.file}:{item.line} " if item.file else ""
+        slug = f" [{item.slug}]" if item.slug else ""
+        typer.echo(f"  {where}{item.pointer or '/'}{slug}: {item.detail}", err=True)
+    raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind (default POLICYDB_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default POLICYDB_PORT).")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Migrate the database to head, seed it if it is empty, then serve the API and docs."""
+    settings = get_settings()
+    migrations.upgrade(settings.database_url)
+    if settings.seed_on_start:
+        with _session_factory()() as session:
+            if not session.scalar(select(func.count()).select_from(Source)):
+                _seed(session)
+    uvicorn.run(
+        "app.asgi:app",
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Migrate the database up to REVISION (default: head)."""
+    migrations.upgrade(get_settings().database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="e.g. base or -1")]) -> None:
+    """Migrate the database down to REVISION."""
+    migrations.downgrade(get_settings().database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the database's revision and the latest one."""
+    settings = get_settings()
+    current = migrations.current_revision(make_engine(settings.database_url))
+    head = migrations.head_revision(settings.database_url)
+    state = "up to date" if current == head else "behind: run `policydb db upgrade`"
+    typer.echo(f"current: {current or 'none (empty database)'}\nhead:    {head}\n{state}")
+
+
+@keys_app.command("create")
+def keys_create(name: Annotated[str, typer.Argument(help="Who or what the key is for.")]) -> None:
+    """Create an API key and print it (it is shown only this once)."""
+    with _session_factory()() as session:
+        try:
+            _key, secret = key_service.create_key(session=session, name=name)
+        except PolicyDBError as error:
+            _fail(error)
+    typer.echo(secret)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List keys: name, prefix, created, revoked."""
+    with _session_factory()() as session:
+        for key in key_service.list_keys(session=session):
+            revoked = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
+            typer.echo(f"{key.name}\t{key.prefix}…\t{key.created_at:%Y-%m-%d %H:%M}\t{revoked}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(name: str) -> None:
+    """Revoke a key by name; requests with it get 403 from then on."""
+    with _session_factory()() as session:
+        try:
+            key_service.revoke_key(session=session, name=name)
+        except PolicyDBError as error:
+            _fail(error)
+    typer.echo(f"revoked {name}")
+
+
+def _print_report(report: Any) -> None:
+    prefix = "dry run: would have " if report.dry_run else ""
+    for name, counts in report.counts.items():
+        parts = ", ".join(f"{v} {k}" for k, v in counts.model_dump().items() if v)
+        typer.echo(f"{prefix}{name}: {parts or 'nothing'}")
+
+
+def _seed(session: Any) -> Any:
+    data, source_map = read_bundle_path(SEED_PATH)
+    return bundle_service.import_bundle(session=session, data=data, source_map=source_map)
+
+
+@app.command()
+def seed() -> None:
+    """Load seed_data/ (the article dataset) through the import path; running it twice changes nothing."""
+    with _session_factory()() as session:
+        try:
+            _print_report(_seed(session))
+        except PolicyDBError as error:
+            _fail(error)
+
+
+@app.command("import")
+def import_(
+    path: Annotated[str, typer.Argument(help="A .json/.yaml bundle, a folder of CSV files, or - for stdin.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and report; write nothing.")] = False,
+    mode: Annotated[
+        str, typer.Option(help="upsert (default), insert (existing slugs are errors) or replace.")
+    ] = "upsert",
+    allow_replace: Annotated[
+        bool, typer.Option("--yes-delete-missing", help="Required with --mode replace.")
+    ] = False,
+) -> None:
+    """Import a bundle: validated whole, applied in one transaction, every error listed."""
+    if mode not in ("upsert", "insert", "replace"):
+        typer.echo("error: --mode must be upsert, insert or replace", err=True)
+        raise typer.Exit(2)
+    if mode == "replace" and not allow_replace:
+        typer.echo("error: --mode replace deletes every record absent from the bundle; "
+                   "add --yes-delete-missing to confirm", err=True)
+        raise typer.Exit(2)
+    with _session_factory()() as session:
+        try:
+            data, source_map = read_bundle_path(path)
+            report = bundle_service.import_bundle(
+                session=session,
+                data=data,
+                mode=mode,  # type: ignore[arg-type]
+                dry_run=dry_run,
+                source_map=source_map,
+            )
+        except PolicyDBError as error:
+            _fail(error)
+    _print_report(report)
+
+
+@app.command()
+def export(
+    format: Annotated[str, typer.Option("--format", help="json, yaml or csv.")] = "json",
+    out: Annotated[
+        Path | None, typer.Option(help="File (json/yaml) or folder (csv); default stdout.")
+    ] = None,
+) -> None:
+    """Export the whole database as a bundle."""
+    from app.services.bundle_files import write_csv_folder
+
+    with _session_factory()() as session:
+        if format == "csv":
+            if out is None:
+                typer.echo("error: --format csv needs --out FOLDER", err=True)
+                raise typer.Exit(2)
+            write_csv_folder(session, out)
+            return
+        if format not in ("json", "yaml"):
+            typer.echo("error: --format must be json, yaml or csv", err=True)
+            raise typer.Exit(2)
+        chunks = (
+            bundle_service.iter_export_json(session)
+            if format == "json"
+            else bundle_service.iter_export_yaml(session)
+        )
+        stream = out.open("w", encoding="utf-8") if out else sys.stdout
+        try:
+            for chunk in chunks:
+                stream.write(chunk)
+        finally:
+            if out:
+                stream.close()
+
+
+@app.command("bundle-schema")
+def bundle_schema() -> None:
+    """Print the JSON Schema of the bundle format (for editors and validators)."""
+    typer.echo(json.dumps(Bundle.model_json_schema(), indent=2, ensure_ascii=False))
+
+
+@app.command("verify-citations")
+def verify_citations(
+    source: Annotated[str, typer.Argument(help="Slug of the source.")],
+    text_file: Annotated[Path, typer.Argument(help="The source's full text.")],
+) -> None:
+    """Check that every excerpt citing SOURCE occurs verbatim in TEXT_FILE."""
+    text = text_file.read_text(encoding="utf-8")
+    with _session_factory()() as session:
+        try:
+            checked, missing = unverified_excerpts(session=session, source_slug=source, text=text)
+        except PolicyDBError as error:
+            _fail(error)
+    for item in missing:
+        typer.echo(f"NOT FOUND {item}", err=True)
+    typer.echo(f"{checked - len(missing)} of {checked} excerpts found verbatim")
+    if missing:
+        raise typer.Exit(1)
+

@@ -1,0 +1,220 @@
+"""Bundles on disk: JSON, YAML, or a folder of CSV files (one per resource and link table)."""
+
+import csv
+import json
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.errors import ErrorDetail, InvalidInput, pointer
+from app.services.bundle import SourceMap, iter_records, parse_bundle_text
+from app.services.resources import WRITE_ORDER
+
+RECORD_COLUMNS: dict[str, list[str]] = {
+    "sources": ["slug", "title", "publisher", "series", "authors", "url", "published", "language",
+                "sha256"],
+    "regions": ["slug", "name", "names", "aliases", "kind", "iso_code", "parent", "description"],
+    "actors": ["slug", "name", "names", "aliases", "kind", "region", "parent", "description",
+               "identifiers"],
+    "policies": ["slug", "title", "short_name", "titles", "kind", "status", "summary",
+                 "identifiers", "announced", "in_force_from", "in_force_to", "money_amount",
+                 "money_currency", "money_approximate", "topics"],
+    "goals": ["slug", "statement", "policy", "actor", "metric", "target_value", "unit",
+              "baseline_value", "deadline", "stage", "status"],
+}
+JSON_COLUMNS = {"authors", "names", "aliases", "identifiers", "titles", "topics"}
+# link file -> (field of the policy record, column naming the other record, column of the role)
+LINK_FILES: dict[str, tuple[str, str, str]] = {
+    "policy_actors": ("actors", "actor", "role"),
+    "policy_regions": ("regions", "region", "role"),
+    "policy_relations": ("related", "policy", "relation"),
+}
+LINK_COLUMNS = {
+    "policy_actors": ["policy", "actor", "role"],
+    "policy_regions": ["policy", "region", "role"],
+    "policy_relations": ["policy", "related_policy", "relation"],
+}
+CITATION_COLUMNS = ["resource", "record", "link_target", "link_role", "source", "section",
+                    "paragraph", "excerpt", "note"]
+CITATION_FIELDS = ["source", "section", "paragraph", "excerpt", "note"]
+
+
+def read_bundle_path(path: str | Path) -> tuple[Any, SourceMap | None]:
+    """Read a bundle from a file (by extension), a CSV folder, or ``-`` (stdin; JSON or YAML)."""
+    if str(path) == "-":
+        return parse_bundle_text(sys.stdin.read(), syntax="yaml"), None  # YAML reads JSON too
+    path = Path(path)
+    if path.is_dir():
+        yaml_files = sorted(path.glob("*.yaml")) + sorted(path.glob("*.json"))
+        if yaml_files and not (path / "policies.csv").exists():
+            return _merge_documents(yaml_files), None
+        return read_csv_folder(path)
+    if not path.exists():
+        raise InvalidInput(f"no such file: {path}", [ErrorDetail("", f"{path} does not exist")])
+    syntax = "json" if path.suffix.lower() == ".json" else "yaml"
+    return parse_bundle_text(path.read_bytes(), syntax=syntax), None
+
+
+def _merge_documents(paths: Iterable[Path]) -> dict[str, Any]:
+    """Several bundle files in one folder make one bundle (records concatenated by section)."""
+    merged: dict[str, Any] = {}
+    for path in paths:
+        data = parse_bundle_text(path.read_bytes(), syntax="json" if path.suffix == ".json" else "yaml")
+        for key, value in (data or {}).items():
+            if isinstance(value, list):
+                merged.setdefault(key, []).extend(value)
+            else:
+                merged[key] = value
+    return merged
+
+
+def _cell_out(column: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if column in JSON_COLUMNS:
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def write_csv_folder(session: Session, folder: Path) -> None:
+    """Export the database as CSV files, one per resource, link table and for citations."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {name: (folder / f"{name}.csv").open("w", newline="", encoding="utf-8")
+             for name in [*WRITE_ORDER, *LINK_FILES, "citations"]}
+    try:
+        writers = {name: csv.writer(f, lineterminator="\n") for name, f in files.items()}
+        for name, columns in [*RECORD_COLUMNS.items(), *LINK_COLUMNS.items()]:
+            writers[name].writerow(columns)
+        writers["citations"].writerow(CITATION_COLUMNS)
+        for name in WRITE_ORDER:
+            for record in iter_records(session, name):
+                flat = dict(record)
+                money = flat.pop("money", None) or {}
+                for key in ("amount", "currency", "approximate"):
+                    flat[f"money_{key}"] = money.get(key)
+                writers[name].writerow([_cell_out(c, flat.get(c)) for c in RECORD_COLUMNS[name]])
+                _write_citations(writers["citations"], name, record["slug"], "", "", record)
+                for link_file, (field, other, role) in LINK_FILES.items():
+                    if name != "policies":
+                        continue
+                    for link in record.get(field, []):
+                        writers[link_file].writerow([record["slug"], link[other], link[role]])
+                        _write_citations(
+                            writers["citations"], link_file, record["slug"], link[other],
+                            link[role], link,
+                        )
+    finally:
+        for f in files.values():
+            f.close()
+
+
+def _write_citations(
+    writer: Any, resource: str, slug: str, target: str, role: str, owner: dict[str, Any]
+) -> None:
+    for citation in owner.get("citations", []):
+        writer.writerow(
+            [resource, slug, target, role, *(_cell_out(f, citation.get(f)) for f in CITATION_FIELDS)]
+        )
+
+
+def read_csv_folder(folder: Path) -> tuple[dict[str, Any], dict[str, tuple[str, int]]]:
+    """Rebuild a bundle from a CSV folder, remembering each record's file and line."""
+    errors: list[ErrorDetail] = []
+    source_map: dict[str, tuple[str, int]] = {}
+    bundle: dict[str, Any] = {}
+    # (resource, slug) -> (record, its index in the bundle section)
+    index: dict[tuple[str, str], tuple[dict[str, Any], int]] = {}
+
+    for name in WRITE_ORDER:
+        records: list[dict[str, Any]] = []
+        for line, row in _rows(folder / f"{name}.csv", errors):
+            record: dict[str, Any] = {}
+            for column, text in row.items():
+                if column is None or text in ("", None):
+                    continue
+                if column in JSON_COLUMNS:
+                    try:
+                        record[column] = json.loads(text)
+                    except json.JSONDecodeError as exc:
+                        errors.append(ErrorDetail(pointer(name, len(records), column),
+                                                  f"not valid JSON: {exc.msg}",
+                                                  file=f"{name}.csv", line=line))
+                        continue
+                else:
+                    record[column] = text
+            if name == "policies":
+                money = {k: record.pop(f"money_{k}") for k in ("amount", "currency", "approximate")
+                         if f"money_{k}" in record}
+                if money:
+                    record["money"] = money
+            source_map[pointer(name, len(records))] = (f"{name}.csv", line)
+            index[(name, record.get("slug", ""))] = (record, len(records))
+            records.append(record)
+        bundle[name] = records
+
+    for link_file, (field, other, role) in LINK_FILES.items():
+        columns = LINK_COLUMNS[link_file]
+        for line, row in _rows(folder / f"{link_file}.csv", errors):
+            found = index.get(("policies", row.get("policy") or ""))
+            if found is None:
+                errors.append(ErrorDetail("", f"unknown policy {row.get('policy')!r}",
+                                          file=f"{link_file}.csv", line=line))
+                continue
+            owner, position = found
+            links = owner.setdefault(field, [])
+            link = {other: row.get(columns[1]) or "", role: row.get(columns[2]) or ""}
+            source_map[pointer("policies", position, field, len(links))] = (f"{link_file}.csv", line)
+            links.append(link)
+
+    for line, row in _rows(folder / "citations.csv", errors):
+        resource, slug = row.get("resource") or "", row.get("record") or ""
+        owner = _citation_owner(index, resource, slug, row)
+        if owner is None:
+            errors.append(ErrorDetail("", f"citation of unknown {resource} {slug!r}",
+                                      file="citations.csv", line=line))
+            continue
+        target, path = owner
+        citations = target.setdefault("citations", [])
+        source_map[pointer(*path, "citations", len(citations))] = ("citations.csv", line)
+        citations.append({f: row[f] for f in CITATION_FIELDS if row.get(f)})
+
+    if errors:
+        raise InvalidInput(f"{len(errors)} problem(s) in the CSV files; nothing was written", errors)
+    return bundle, source_map
+
+
+def _citation_owner(
+    index: dict[tuple[str, str], tuple[dict[str, Any], int]],
+    resource: str,
+    slug: str,
+    row: dict[str, str],
+) -> tuple[dict[str, Any], tuple[str | int, ...]] | None:
+    """The record or link a citations.csv row belongs to, and its place in the bundle."""
+    if resource in RECORD_COLUMNS:
+        found = index.get((resource, slug))
+        return (found[0], (resource, found[1])) if found else None
+    if resource in LINK_FILES and (found := index.get(("policies", slug))):
+        policy, position = found
+        field, other, role = LINK_FILES[resource]
+        for i, link in enumerate(policy.get(field, [])):
+            if link[other] == row.get("link_target") and link[role] == row.get("link_role"):
+                return link, ("policies", position, field, i)
+    return None
+
+
+def _rows(path: Path, errors: list[ErrorDetail]) -> Iterable[tuple[int, dict[str, str]]]:
+    if not path.exists():
+        return
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        for row in reader:
+            if None in row:
+                errors.append(ErrorDetail("", "more cells than columns", file=path.name,
+                                          line=reader.line_num))
+                continue
+            yield reader.line_num, row
