@@ -22,7 +22,9 @@ from app.services.citations import unverified_excerpts
 
 SEED_PATH = migrations.PROJECT_ROOT / "seed_data"
 
-app = typer.Typer(help="policydb: a structured, cited database of public policy.", no_args_is_help=True)
+app = typer.Typer(
+    help="policydb: a structured, cited database of public policy.", no_args_is_help=True
+)
 db_app = typer.Typer(help="Database migrations (Alembic).", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys for writes.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -44,7 +46,9 @@ def _fail(error: PolicyDBError) -> None:
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Interface to bind (default POLICYDB_HOST).")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to bind (default POLICYDB_HOST).")
+    ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default POLICYDB_PORT).")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
@@ -132,7 +136,7 @@ def _seed(session: Any) -> Any:
 
 @app.command()
 def seed() -> None:
-    """Load seed_data/ (the article dataset) through the import path; running it twice changes nothing."""
+    """Load seed_data/ (the article dataset) through the import path; twice changes nothing."""
     with _session_factory()() as session:
         try:
             _print_report(_seed(session))
@@ -142,8 +146,12 @@ def seed() -> None:
 
 @app.command("import")
 def import_(
-    path: Annotated[str, typer.Argument(help="A .json/.yaml bundle, a folder of CSV files, or - for stdin.")],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and report; write nothing.")] = False,
+    path: Annotated[
+        str, typer.Argument(help="A .json/.yaml bundle, a folder of CSV files, or - for stdin.")
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check and report; write nothing.")
+    ] = False,
     mode: Annotated[
         str, typer.Option(help="upsert (default), insert (existing slugs are errors) or replace.")
     ] = "upsert",
@@ -156,8 +164,11 @@ def import_(
         typer.echo("error: --mode must be upsert, insert or replace", err=True)
         raise typer.Exit(2)
     if mode == "replace" and not allow_replace:
-        typer.echo("error: --mode replace deletes every record absent from the bundle; "
-                   "add --yes-delete-missing to confirm", err=True)
+        typer.echo(
+            "error: --mode replace deletes every record absent from the bundle; "
+            "add --yes-delete-missing to confirm",
+            err=True,
+        )
         raise typer.Exit(2)
     with _session_factory()() as session:
         try:
@@ -231,4 +242,3 @@ def verify_citations(
     typer.echo(f"{checked - len(missing)} of {checked} excerpts found verbatim")
     if missing:
         raise typer.Exit(1)
-

@@ -1,4 +1,4 @@
-"""Settings read from the environment (prefix ``POLICYDB_``) when asked for, never at import time."""
+"""Settings from the environment (prefix ``POLICYDB_``), read when asked for, not at import."""
 
 from functools import lru_cache
 

@@ -21,7 +21,7 @@ class ErrorDetail:
 
 
 def pointer(*parts: str | int) -> str:
-    """JSON Pointer (RFC 6901) for a location: pointer("policies", 3, "actors") -> /policies/3/actors."""
+    """RFC 6901 JSON Pointer: pointer("policies", 3, "actors") -> "/policies/3/actors"."""
     escaped = (str(p).replace("~", "~0").replace("/", "~1") for p in parts)
     return "/" + "/".join(escaped) if parts else ""
 
@@ -69,7 +69,9 @@ class TooLarge(PolicyDBError):
     title = "Request too large"
 
 
-def validation_errors(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[ErrorDetail]:
+def validation_errors(
+    exc: ValidationError, prefix: tuple[str | int, ...] = ()
+) -> list[ErrorDetail]:
     """Pydantic's errors as ErrorDetails, every one with its location."""
     return [
         ErrorDetail(

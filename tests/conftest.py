@@ -70,7 +70,9 @@ def _connect_args(url: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+def database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Database]:
     db = Database(request.param, tmp_path_factory.mktemp(request.param))
     try:
         yield db
@@ -146,3 +148,13 @@ def assert_problem(response: Any, status: int) -> dict[str, Any]:
     assert body["status"] == status
     assert body["type"] and body["title"] and body["detail"]
     return body
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A brand-new, unmigrated database of its own (for migrations and the CLI)."""
+    db = Database(request.param, tmp_path)
+    try:
+        yield db
+    finally:
+        db.drop()

@@ -56,7 +56,10 @@ def list_params(
     ] = None,
     cursor: Annotated[
         str | None,
-        Query(description="Opaque cursor from the `next` link of the previous page."),
+        Query(
+            description="Opaque cursor from the `next` link of the previous page.",
+            examples=["eyJzIjogImlkIiwgInYiOiBbNTBdfQ.2c4be1b3f0d8a9e7c6b5a4f3e2d1c0b9"],
+        ),
     ] = None,
     sort: Annotated[
         str | None,

@@ -2,7 +2,7 @@
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, overload
+from typing import Any, ClassVar, overload
 
 from sqlalchemy import JSON, DateTime, Dialect, MetaData, Numeric, String, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
@@ -46,7 +46,7 @@ Amount = Numeric(30, 6)
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: UTCDateTime(),
         dict[str, Any]: JSONType,
         list[Any]: JSONType,
@@ -76,7 +76,7 @@ class PartialDateField:
     def __get__(self, obj: object, objtype: type | None = None) -> PartialDate | None: ...
     def __get__(
         self, obj: object | None, objtype: type | None = None
-    ) -> "PartialDate | None | PartialDateField":
+    ) -> "PartialDate | PartialDateField | None":
         if obj is None:
             return self
         earliest: date | None = getattr(obj, self.earliest)

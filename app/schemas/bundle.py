@@ -22,8 +22,8 @@ class Bundle(BaseModel):
         json_schema_extra={"$id": "urn:policydb:bundle:1", "title": "policydb bundle"},
     )
 
-    format: Literal["policydb-bundle"] = BUNDLE_FORMAT
-    version: Literal[1] = BUNDLE_VERSION
+    format: Literal["policydb-bundle"] = "policydb-bundle"
+    version: Literal[1] = 1
     sources: list[SourceRecord] = Field(default_factory=list)
     regions: list[RegionRecord] = Field(default_factory=list)
     actors: list[ActorRecord] = Field(default_factory=list)

@@ -58,8 +58,7 @@ PartialDateValue = Annotated[
 
 
 def _decimal_text(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return text
+    return format(value.normalize(), "f")
 
 
 DecimalValue = Annotated[
@@ -80,11 +79,10 @@ DecimalValue = Annotated[
 
 def _iso_3166(code: str) -> str:
     code = code.upper()
-    found = (
-        pycountry.countries.get(alpha_2=code)
-        if "-" not in code
-        else pycountry.subdivisions.get(code=code)
-    )
+    if "-" in code:
+        found = pycountry.subdivisions.get(code=code)  # type: ignore[no-untyped-call]
+    else:
+        found = pycountry.countries.get(alpha_2=code)
     if found is None:
         raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 or ISO 3166-2 code")
     return code
@@ -107,7 +105,8 @@ class WriteModel(BaseModel):
     """Base of every writable shape: unknown fields are refused, read-only ones ignored.
 
     READ_ONLY names the fields a GET adds (ids, timestamps, embedded reverse relations), so the
-    body of a GET can be edited and PUT back as it is.
+    body of a GET can be edited and PUT back as it is. Output objects that carry those fields
+    are built with ``model_construct``, which skips this input-only step.
     """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -135,6 +134,8 @@ class Identifier(WriteModel):
 
 class Citation(WriteModel):
     """Where a source states the fact: section, paragraph and a short verbatim excerpt."""
+
+    READ_ONLY = frozenset({"source_title"})
 
     source: Slug = Field(description="Slug of the cited source.")
     section: str | None = Field(default=None, max_length=300, examples=["Introduction"])

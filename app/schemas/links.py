@@ -3,17 +3,20 @@
 from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
+from pydantic.config import JsonDict
 
 from app.models import Citation as CitationModel
 from app.models import Goal
 from app.schemas.common import Citation, Citations, Slug, WriteModel
 from app.vocabularies import ActorRole, PolicyRelationType, RegionRole
 
-_RO = {"readOnly": True}
+_RO: JsonDict = {"readOnly": True}
 
 
 class ActorLink(WriteModel):
     """An actor's role in a policy."""
+
+    READ_ONLY = frozenset({"actor_name"})
 
     actor: Slug
     role: ActorRole
@@ -24,6 +27,8 @@ class ActorLink(WriteModel):
 class RegionLink(WriteModel):
     """A region a policy applies to, with the role it plays."""
 
+    READ_ONLY = frozenset({"region_name"})
+
     region: Slug
     role: RegionRole
     citations: Citations
@@ -32,6 +37,8 @@ class RegionLink(WriteModel):
 
 class RelationLink(WriteModel):
     """This policy --relation--> ``policy`` (e.g. this plan *implements* that one)."""
+
+    READ_ONLY = frozenset({"policy_title"})
 
     policy: Slug
     relation: PolicyRelationType
@@ -56,7 +63,7 @@ class GoalRef(BaseModel):
 
 def citations_out(citations: Sequence[CitationModel], *, read_only: bool = True) -> list[Citation]:
     return [
-        Citation(
+        Citation.model_construct(
             source=c.source.slug,
             section=c.section,
             paragraph=c.paragraph,

@@ -127,7 +127,7 @@ class PolicyOut(RecordOut, PolicyRecord):
             money=money,
             topics=[Topic(t) for t in policy.topics],
             actors=[
-                ActorLink(
+                ActorLink.model_construct(
                     actor=link.actor.slug,
                     role=ActorRole(link.role),
                     citations=citations_out(link.citations, read_only=read_only),
@@ -136,7 +136,7 @@ class PolicyOut(RecordOut, PolicyRecord):
                 for link in policy.actor_links
             ],
             regions=[
-                RegionLink(
+                RegionLink.model_construct(
                     region=link.region.slug,
                     role=RegionRole(link.role),
                     citations=citations_out(link.citations, read_only=read_only),
@@ -145,7 +145,7 @@ class PolicyOut(RecordOut, PolicyRecord):
                 for link in policy.region_links
             ],
             related=[
-                RelationLink(
+                RelationLink.model_construct(
                     policy=rel.related_policy.slug,
                     relation=PolicyRelationType(rel.relation),
                     citations=citations_out(rel.citations, read_only=read_only),

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from app.errors import ErrorDetail, InvalidInput, TooLarge, pointer, validation_errors
@@ -42,7 +42,9 @@ def parse_bundle_text(text: str | bytes, *, syntax: Literal["json", "yaml"]) -> 
 def _validate(data: Any) -> tuple[list[Change], list[ErrorDetail], set[tuple[ResourceName, str]]]:
     """Validate every record on its own so that one bad record hides no other problem."""
     if not isinstance(data, dict):
-        raise InvalidInput("a bundle is a JSON/YAML object", [ErrorDetail("", "expected an object")])
+        raise InvalidInput(
+            "a bundle is a JSON/YAML object", [ErrorDetail("", "expected an object")]
+        )
     errors: list[ErrorDetail] = []
     for key in sorted(set(data) - _TOP_LEVEL):
         errors.append(ErrorDetail(pointer(key), f"unknown section; expected {sorted(_TOP_LEVEL)}"))
@@ -117,11 +119,15 @@ def import_bundle(
                 slug for kind, slug in invalid_slugs if kind == name
             }
             model = RESOURCES[name].model
-            for row in session.scalars(select(model).where(model.slug.not_in(keep) if keep else True)):
+            for row in session.scalars(
+                select(model).where(model.slug.not_in(keep) if keep else true())
+            ):
                 deletions.append((name, row))
 
     try:
-        outcome = apply_changes(session, changes, delete=deletions, known=invalid_slugs, errors=errors)
+        outcome = apply_changes(
+            session, changes, delete=deletions, known=invalid_slugs, errors=errors
+        )
     except InvalidInput as exc:
         session.rollback()
         raise InvalidInput(exc.detail, _locate(exc.errors, source_map)) from None
@@ -150,7 +156,9 @@ def _locate(errors: list[ErrorDetail], source_map: SourceMap | None) -> list[Err
     return errors
 
 
-def iter_records(session: Session, name: ResourceName, batch: int = 500) -> Iterator[dict[str, Any]]:
+def iter_records(
+    session: Session, name: ResourceName, batch: int = 500
+) -> Iterator[dict[str, Any]]:
     """Every record of a resource in its bundle shape, by slug, loaded a batch at a time."""
     spec = RESOURCES[name]
     last: str | None = None

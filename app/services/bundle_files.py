@@ -5,7 +5,7 @@ import json
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
@@ -14,16 +14,59 @@ from app.services.bundle import SourceMap, iter_records, parse_bundle_text
 from app.services.resources import WRITE_ORDER
 
 RECORD_COLUMNS: dict[str, list[str]] = {
-    "sources": ["slug", "title", "publisher", "series", "authors", "url", "published", "language",
-                "sha256"],
+    "sources": [
+        "slug",
+        "title",
+        "publisher",
+        "series",
+        "authors",
+        "url",
+        "published",
+        "language",
+        "sha256",
+    ],
     "regions": ["slug", "name", "names", "aliases", "kind", "iso_code", "parent", "description"],
-    "actors": ["slug", "name", "names", "aliases", "kind", "region", "parent", "description",
-               "identifiers"],
-    "policies": ["slug", "title", "short_name", "titles", "kind", "status", "summary",
-                 "identifiers", "announced", "in_force_from", "in_force_to", "money_amount",
-                 "money_currency", "money_approximate", "topics"],
-    "goals": ["slug", "statement", "policy", "actor", "metric", "target_value", "unit",
-              "baseline_value", "deadline", "stage", "status"],
+    "actors": [
+        "slug",
+        "name",
+        "names",
+        "aliases",
+        "kind",
+        "region",
+        "parent",
+        "description",
+        "identifiers",
+    ],
+    "policies": [
+        "slug",
+        "title",
+        "short_name",
+        "titles",
+        "kind",
+        "status",
+        "summary",
+        "identifiers",
+        "announced",
+        "in_force_from",
+        "in_force_to",
+        "money_amount",
+        "money_currency",
+        "money_approximate",
+        "topics",
+    ],
+    "goals": [
+        "slug",
+        "statement",
+        "policy",
+        "actor",
+        "metric",
+        "target_value",
+        "unit",
+        "baseline_value",
+        "deadline",
+        "stage",
+        "status",
+    ],
 }
 JSON_COLUMNS = {"authors", "names", "aliases", "identifiers", "titles", "topics"}
 # link file -> (field of the policy record, column naming the other record, column of the role)
@@ -37,8 +80,17 @@ LINK_COLUMNS = {
     "policy_regions": ["policy", "region", "role"],
     "policy_relations": ["policy", "related_policy", "relation"],
 }
-CITATION_COLUMNS = ["resource", "record", "link_target", "link_role", "source", "section",
-                    "paragraph", "excerpt", "note"]
+CITATION_COLUMNS = [
+    "resource",
+    "record",
+    "link_target",
+    "link_role",
+    "source",
+    "section",
+    "paragraph",
+    "excerpt",
+    "note",
+]
 CITATION_FIELDS = ["source", "section", "paragraph", "excerpt", "note"]
 
 
@@ -54,15 +106,18 @@ def read_bundle_path(path: str | Path) -> tuple[Any, SourceMap | None]:
         return read_csv_folder(path)
     if not path.exists():
         raise InvalidInput(f"no such file: {path}", [ErrorDetail("", f"{path} does not exist")])
-    syntax = "json" if path.suffix.lower() == ".json" else "yaml"
-    return parse_bundle_text(path.read_bytes(), syntax=syntax), None
+    return parse_bundle_text(path.read_bytes(), syntax=_syntax(path)), None
+
+
+def _syntax(path: Path) -> Literal["json", "yaml"]:
+    return "json" if path.suffix.lower() == ".json" else "yaml"
 
 
 def _merge_documents(paths: Iterable[Path]) -> dict[str, Any]:
     """Several bundle files in one folder make one bundle (records concatenated by section)."""
     merged: dict[str, Any] = {}
     for path in paths:
-        data = parse_bundle_text(path.read_bytes(), syntax="json" if path.suffix == ".json" else "yaml")
+        data = parse_bundle_text(path.read_bytes(), syntax=_syntax(path))
         for key, value in (data or {}).items():
             if isinstance(value, list):
                 merged.setdefault(key, []).extend(value)
@@ -84,8 +139,10 @@ def _cell_out(column: str, value: Any) -> str:
 def write_csv_folder(session: Session, folder: Path) -> None:
     """Export the database as CSV files, one per resource, link table and for citations."""
     folder.mkdir(parents=True, exist_ok=True)
-    files = {name: (folder / f"{name}.csv").open("w", newline="", encoding="utf-8")
-             for name in [*WRITE_ORDER, *LINK_FILES, "citations"]}
+    files = {
+        name: (folder / f"{name}.csv").open("w", newline="", encoding="utf-8")
+        for name in [*WRITE_ORDER, *LINK_FILES, "citations"]
+    }
     try:
         writers = {name: csv.writer(f, lineterminator="\n") for name, f in files.items()}
         for name, columns in [*RECORD_COLUMNS.items(), *LINK_COLUMNS.items()]:
@@ -105,8 +162,12 @@ def write_csv_folder(session: Session, folder: Path) -> None:
                     for link in record.get(field, []):
                         writers[link_file].writerow([record["slug"], link[other], link[role]])
                         _write_citations(
-                            writers["citations"], link_file, record["slug"], link[other],
-                            link[role], link,
+                            writers["citations"],
+                            link_file,
+                            record["slug"],
+                            link[other],
+                            link[role],
+                            link,
                         )
     finally:
         for f in files.values():
@@ -118,7 +179,13 @@ def _write_citations(
 ) -> None:
     for citation in owner.get("citations", []):
         writer.writerow(
-            [resource, slug, target, role, *(_cell_out(f, citation.get(f)) for f in CITATION_FIELDS)]
+            [
+                resource,
+                slug,
+                target,
+                role,
+                *(_cell_out(f, citation.get(f)) for f in CITATION_FIELDS),
+            ]
         )
 
 
@@ -141,15 +208,23 @@ def read_csv_folder(folder: Path) -> tuple[dict[str, Any], dict[str, tuple[str, 
                     try:
                         record[column] = json.loads(text)
                     except json.JSONDecodeError as exc:
-                        errors.append(ErrorDetail(pointer(name, len(records), column),
-                                                  f"not valid JSON: {exc.msg}",
-                                                  file=f"{name}.csv", line=line))
+                        errors.append(
+                            ErrorDetail(
+                                pointer(name, len(records), column),
+                                f"not valid JSON: {exc.msg}",
+                                file=f"{name}.csv",
+                                line=line,
+                            )
+                        )
                         continue
                 else:
                     record[column] = text
             if name == "policies":
-                money = {k: record.pop(f"money_{k}") for k in ("amount", "currency", "approximate")
-                         if f"money_{k}" in record}
+                money = {
+                    k: record.pop(f"money_{k}")
+                    for k in ("amount", "currency", "approximate")
+                    if f"money_{k}" in record
+                }
                 if money:
                     record["money"] = money
             source_map[pointer(name, len(records))] = (f"{name}.csv", line)
@@ -162,29 +237,43 @@ def read_csv_folder(folder: Path) -> tuple[dict[str, Any], dict[str, tuple[str, 
         for line, row in _rows(folder / f"{link_file}.csv", errors):
             found = index.get(("policies", row.get("policy") or ""))
             if found is None:
-                errors.append(ErrorDetail("", f"unknown policy {row.get('policy')!r}",
-                                          file=f"{link_file}.csv", line=line))
+                errors.append(
+                    ErrorDetail(
+                        "",
+                        f"unknown policy {row.get('policy')!r}",
+                        file=f"{link_file}.csv",
+                        line=line,
+                    )
+                )
                 continue
             owner, position = found
             links = owner.setdefault(field, [])
             link = {other: row.get(columns[1]) or "", role: row.get(columns[2]) or ""}
-            source_map[pointer("policies", position, field, len(links))] = (f"{link_file}.csv", line)
+            source_map[pointer("policies", position, field, len(links))] = (
+                f"{link_file}.csv",
+                line,
+            )
             links.append(link)
 
     for line, row in _rows(folder / "citations.csv", errors):
         resource, slug = row.get("resource") or "", row.get("record") or ""
-        owner = _citation_owner(index, resource, slug, row)
-        if owner is None:
-            errors.append(ErrorDetail("", f"citation of unknown {resource} {slug!r}",
-                                      file="citations.csv", line=line))
+        cited = _citation_owner(index, resource, slug, row)
+        if cited is None:
+            errors.append(
+                ErrorDetail(
+                    "", f"citation of unknown {resource} {slug!r}", file="citations.csv", line=line
+                )
+            )
             continue
-        target, path = owner
+        target, path = cited
         citations = target.setdefault("citations", [])
         source_map[pointer(*path, "citations", len(citations))] = ("citations.csv", line)
         citations.append({f: row[f] for f in CITATION_FIELDS if row.get(f)})
 
     if errors:
-        raise InvalidInput(f"{len(errors)} problem(s) in the CSV files; nothing was written", errors)
+        raise InvalidInput(
+            f"{len(errors)} problem(s) in the CSV files; nothing was written", errors
+        )
     return bundle, source_map
 
 
@@ -214,7 +303,8 @@ def _rows(path: Path, errors: list[ErrorDetail]) -> Iterable[tuple[int, dict[str
         reader = csv.DictReader(f)
         for row in reader:
             if None in row:
-                errors.append(ErrorDetail("", "more cells than columns", file=path.name,
-                                          line=reader.line_num))
+                errors.append(
+                    ErrorDetail("", "more cells than columns", file=path.name, line=reader.line_num)
+                )
                 continue
             yield reader.line_num, row

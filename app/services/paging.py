@@ -45,7 +45,9 @@ class PageResult:
     next_cursor: str | None
 
 
-def parse_sort(spec: str | None, fields: dict[str, SortField], default: str, id_column: Any) -> list[SortKey]:
+def parse_sort(
+    spec: str | None, fields: dict[str, SortField], default: str, id_column: Any
+) -> list[SortKey]:
     """Turn ``-announced,title`` into sort keys; the id is always the last key."""
     keys: list[SortKey] = []
     for part in (spec or default).split(","):
@@ -79,15 +81,15 @@ def _order_by(keys: Sequence[SortKey]) -> list[Any]:
 
 def _after(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnElement[bool]:
     key, value = keys[0], values[0]
-    beyond = key.column < value if key.descending else key.column > value
-    if len(keys) == 1:
-        return beyond
-    rest = _after(keys[1:], values[1:])
-    if not key.nullable:
-        return or_(beyond, and_(key.column == value, rest))
-    if value is None:
+    rest = _after(keys[1:], values[1:]) if len(keys) > 1 else None
+    if value is None:  # NULLs sort last: after a NULL come only NULLs further on
+        assert rest is not None, "the last sort key is the id, never NULL"
         return and_(key.column.is_(None), rest)
-    return or_(key.column.is_(None), beyond, and_(key.column == value, rest))
+    beyond: ColumnElement[bool] = key.column < value if key.descending else key.column > value
+    if rest is None:
+        return beyond
+    tie = and_(key.column == value, rest)
+    return or_(key.column.is_(None), beyond, tie) if key.nullable else or_(beyond, tie)
 
 
 def _encode_value(value: Any) -> Any:
@@ -101,10 +103,14 @@ def _encode_value(value: Any) -> Any:
 
 
 def _decode_value(value: Any) -> Any:
-    if isinstance(value, dict):
-        (tag, text), = value.items()
-        return {"t": datetime.fromisoformat, "d": date.fromisoformat, "n": Decimal}[tag](text)
-    return value
+    if not isinstance(value, dict):
+        return value
+    ((tag, text),) = value.items()
+    if tag == "t":
+        return datetime.fromisoformat(text)
+    if tag == "d":
+        return date.fromisoformat(text)
+    return Decimal(text)
 
 
 class CursorCodec:
@@ -124,8 +130,13 @@ class CursorCodec:
     def decode(self, cursor: str, sort: str, length: int) -> list[Any]:
         problem = BadQuery(
             "invalid cursor",
-            [ErrorDetail(pointer="/query/cursor", detail="the cursor is malformed or was altered; "
-                         "use the `next` link of a previous page")],
+            [
+                ErrorDetail(
+                    pointer="/query/cursor",
+                    detail="the cursor is malformed or was altered; "
+                    "use the `next` link of a previous page",
+                )
+            ],
         )
         try:
             token, signature = cursor.rsplit(".", 1)
@@ -138,8 +149,13 @@ class CursorCodec:
         if data["s"] != sort or len(data["v"]) != length:
             raise BadQuery(
                 "cursor does not match the sort",
-                [ErrorDetail(pointer="/query/cursor", detail="this cursor was made for sort "
-                             f"{data['s']!r}; keep the same sort while paging")],
+                [
+                    ErrorDetail(
+                        pointer="/query/cursor",
+                        detail="this cursor was made for sort "
+                        f"{data['s']!r}; keep the same sort while paging",
+                    )
+                ],
             )
         return [_decode_value(v) for v in data["v"]]
 

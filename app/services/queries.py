@@ -156,7 +156,9 @@ class Filters:
     deadline_to: PartialDate | None = None
 
 
-def get_record(*, session: Session, resource: ResourceName, key: str, for_write: bool = False) -> Any:
+def get_record(
+    *, session: Session, resource: ResourceName, key: str, for_write: bool = False
+) -> Any:
     """A record by numeric id or slug, with its relations loaded; NotFound otherwise."""
     spec = RESOURCES[resource]
     model = spec.model
@@ -356,4 +358,3 @@ def region_ancestors(*, session: Session, regions: Sequence[Region]) -> dict[int
             parent_id = parent.parent_id
         result[region.id] = list(reversed(chain))
     return result
-

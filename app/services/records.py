@@ -2,10 +2,9 @@
 
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
-
-from pydantic import ValidationError
 
 from app.errors import Conflict, ErrorDetail, InvalidInput, validation_errors
 from app.models import Actor, Citation, Goal, PolicyActor, PolicyRegion, PolicyRelation, Region
@@ -29,7 +28,9 @@ def create_record(*, session: Session, resource: ResourceName, record: WriteMode
     return outcome.written[0]
 
 
-def replace_record(*, session: Session, resource: ResourceName, key: str, record: WriteModel) -> Any:
+def replace_record(
+    *, session: Session, resource: ResourceName, key: str, record: WriteModel
+) -> Any:
     """Replace a record whole (PUT); a different slug in the body renames it."""
     existing = get_record(session=session, resource=resource, key=key, for_write=True)
     slug = getattr(record, "slug")  # noqa: B009
@@ -58,7 +59,9 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
-def patch_record(*, session: Session, resource: ResourceName, key: str, patch: dict[str, Any]) -> Any:
+def patch_record(
+    *, session: Session, resource: ResourceName, key: str, patch: dict[str, Any]
+) -> Any:
     """Apply a JSON merge patch to a record and write the result as a whole record."""
     existing = get_record(session=session, resource=resource, key=key, for_write=True)
     spec = RESOURCES[resource]
@@ -106,7 +109,10 @@ def delete_record(*, session: Session, resource: ResourceName, key: str, force: 
         raise Conflict(
             f"{RESOURCES[resource].singular} {row.slug!r} is still referred to; "
             "delete with ?force=true to detach and remove those references",
-            [ErrorDetail(pointer="", detail=f"{count} {label}") for label, _m, _c, count in referrers],
+            [
+                ErrorDetail(pointer="", detail=f"{count} {label}")
+                for label, _m, _c, count in referrers
+            ],
         )
     for _label, model, column, _count in referrers:
         if model is Goal:  # a goal must keep an owner: drop those it would lose

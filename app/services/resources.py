@@ -29,7 +29,7 @@ ResourceName = Literal["sources", "regions", "actors", "policies", "goals"]
 RecordModel = Source | Region | Actor | Policy | Goal
 
 
-def _citations(attr: Any) -> LoaderOption:
+def _citations(attr: Any) -> Any:
     return selectinload(attr).selectinload(Citation.source)
 
 

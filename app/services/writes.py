@@ -63,8 +63,7 @@ class Outcome:
 
     counts: dict[str, dict[str, int]] = field(
         default_factory=lambda: {
-            name: {"created": 0, "updated": 0, "unchanged": 0, "deleted": 0}
-            for name in WRITE_ORDER
+            name: {"created": 0, "updated": 0, "unchanged": 0, "deleted": 0} for name in WRITE_ORDER
         }
     )
     written: list[RecordModel] = field(default_factory=list)
@@ -88,7 +87,9 @@ def _referenced_slugs(change: Change) -> Iterable[tuple[ResourceName, str, Locat
     """Every (resource, slug) a record points at, with where in the record it does so."""
     record, loc = change.record, change.location
 
-    def cites(citations: Sequence[CitationIn], at: Location) -> Iterable[tuple[ResourceName, str, Location]]:
+    def cites(
+        citations: Sequence[CitationIn], at: Location
+    ) -> Iterable[tuple[ResourceName, str, Location]]:
         for i, c in enumerate(citations):
             yield "sources", c.source, (*at, "citations", i, "source")
 
@@ -149,7 +150,9 @@ def check_changes(
         key = (change.resource, _slug(change))
         if key in first_seen:
             where = pointer(*first_seen[key].location) or "the request"
-            errors.append(_error(change, (*change.location, "slug"), f"duplicate slug; first at {where}"))
+            errors.append(
+                _error(change, (*change.location, "slug"), f"duplicate slug; first at {where}")
+            )
         else:
             first_seen[key] = change
 
@@ -187,10 +190,14 @@ def check_changes(
 def _chunked_select(session: Session, model: Any, slugs: Iterable[str]) -> Iterable[Any]:
     ordered = sorted(slugs)
     for start in range(0, len(ordered), 500):
-        yield from session.scalars(select(model).where(model.slug.in_(ordered[start : start + 500])))
+        yield from session.scalars(
+            select(model).where(model.slug.in_(ordered[start : start + 500]))
+        )
 
 
-def _parent_cycles(session: Session, changes: Sequence[Change], targets: _Targets) -> list[ErrorDetail]:
+def _parent_cycles(
+    session: Session, changes: Sequence[Change], targets: _Targets
+) -> list[ErrorDetail]:
     errors: list[ErrorDetail] = []
     for resource, model in (("regions", Region), ("actors", Actor)):
         batch = [c for c in changes if c.resource == resource]
@@ -247,9 +254,9 @@ def _iso_code_clashes(session: Session, changes: Sequence[Change]) -> list[Error
         holders = session.execute(
             select(Region.iso_code, Region.slug).where(Region.iso_code.in_(sorted(codes)))
         )
-        for code, slug in holders:
-            if slug not in slugs_in_batch:
-                change = codes[code]
+        for held_code, slug in holders:
+            if held_code is not None and slug not in slugs_in_batch:
+                change = codes[held_code]
                 errors.append(
                     _error(
                         change,
@@ -424,12 +431,12 @@ def _write_policy(row: Any, record: Any, targets: _Targets) -> None:
 
     relations = {(rel.related_policy.slug, rel.relation): rel for rel in row.relations}
     new_relations = []
-    for i, r in enumerate(record.related):
-        relation = relations.get((r.policy, r.relation.value)) or PolicyRelation(
-            related_policy=targets.get("policies", r.policy), relation=r.relation.value
+    for i, rel_in in enumerate(record.related):
+        relation = relations.get((rel_in.policy, rel_in.relation.value)) or PolicyRelation(
+            related_policy=targets.get("policies", rel_in.policy), relation=rel_in.relation.value
         )
         relation.position = i
-        relation.citations = _citations(r.citations, targets)
+        relation.citations = _citations(rel_in.citations, targets)
         new_relations.append(relation)
     row.relations = new_relations
     row.citations = _citations(record.citations, targets)

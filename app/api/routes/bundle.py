@@ -125,4 +125,3 @@ def export(
 )
 def bundle_schema() -> dict[str, Any]:
     return Bundle.model_json_schema()
-

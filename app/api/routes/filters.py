@@ -43,7 +43,8 @@ def _date(name: str, value: str | None) -> PartialDate | None:
 def policy_filters(
     q: Q = None,
     kind: Annotated[
-        list[PolicyKind], Query(description="Policy kind (repeat for any of several).", examples=["fund"])
+        list[PolicyKind],
+        Query(description="Policy kind (repeat for any of several).", examples=["fund"]),
     ] = [],  # noqa: B006 - FastAPI copies list defaults
     status: Annotated[
         list[PolicyStatus], Query(description="Status (repeatable).", examples=["in_force"])
@@ -57,11 +58,15 @@ def policy_filters(
     ] = None,
     actor_role: Annotated[
         list[ActorRole],
-        Query(description="With `actor`: only links with this role (repeatable).", examples=["issuer"]),
+        Query(
+            description="With `actor`: only links with this role (repeatable).", examples=["issuer"]
+        ),
     ] = [],  # noqa: B006
     announced_from: Annotated[
         DateParam,
-        Query(description="Announced on or after (overlap: 2019 matches 2019-07).", examples=["2019"]),
+        Query(
+            description="Announced on or after (overlap: 2019 matches 2019-07).", examples=["2019"]
+        ),
     ] = None,
     announced_to: Annotated[
         DateParam,
@@ -130,10 +135,13 @@ def goal_filters(
     ] = None,
 ) -> Filters:
     return Filters(
-        q=q, policy=policy, actor=actor, deadline_from=_date("deadline_from", deadline_from), deadline_to=_date("deadline_to", deadline_to)
+        q=q,
+        policy=policy,
+        actor=actor,
+        deadline_from=_date("deadline_from", deadline_from),
+        deadline_to=_date("deadline_to", deadline_to),
     )
 
 
 def source_filters(q: Q = None) -> Filters:
     return Filters(q=q)
-

@@ -46,22 +46,38 @@ class RecordEndpoints:
 
 ENDPOINTS = [
     RecordEndpoints(
-        "policies", PolicyRecord, PolicyOut, filters.policy_filters, _simple(PolicyOut),
+        "policies",
+        PolicyRecord,
+        PolicyOut,
+        filters.policy_filters,
+        _simple(PolicyOut),
         "new-generation-ai-development-plan",
     ),
     RecordEndpoints(
-        "actors", ActorRecord, ActorOut, filters.actor_filters, _simple(ActorOut),
+        "actors",
+        ActorRecord,
+        ActorOut,
+        filters.actor_filters,
+        _simple(ActorOut),
         "ministry-of-education",
     ),
     RecordEndpoints(
         "regions", RegionRecord, RegionOut, filters.region_filters, _present_regions, "cn-tianjin"
     ),
     RecordEndpoints(
-        "goals", GoalRecord, GoalOut, filters.goal_filters, _simple(GoalOut),
+        "goals",
+        GoalRecord,
+        GoalOut,
+        filters.goal_filters,
+        _simple(GoalOut),
         "steve-chen-ai-talent-goal",
     ),
     RecordEndpoints(
-        "sources", SourceRecord, SourceOut, filters.source_filters, _simple(SourceOut),
+        "sources",
+        SourceRecord,
+        SourceOut,
+        filters.source_filters,
+        _simple(SourceOut),
         "digichina-2020-12-21-ai-self-reliance",
     ),
 ]
@@ -70,14 +86,14 @@ ENDPOINTS = [
 def build_router(spec: RecordEndpoints) -> APIRouter:
     """The list/detail/write endpoints of one resource."""
     name, singular = spec.resource, RESOURCES[spec.resource].singular
-    Record: Any = spec.record  # noqa: N806 - a class, used as an annotation below
-    Out: Any = spec.out  # noqa: N806
+    Record: Any = spec.record
+    Out: Any = spec.out
     router = APIRouter(
         prefix=f"/{name}",
         tags=[name],
         dependencies=[Depends(reject_unknown_query_params)],
     )
-    Key = Annotated[  # noqa: N806
+    Key = Annotated[
         str,
         Path(description="Numeric id or slug.", examples=[spec.example_key]),
     ]

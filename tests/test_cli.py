@@ -1,0 +1,115 @@
+"""The `policydb` command, against real databases on both engines."""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import app
+from app.config import get_settings
+from tests.conftest import ARTICLE, Database
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_db(empty_database: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    monkeypatch.setenv("POLICYDB_DATABASE_URL", empty_database.url)
+    get_settings.cache_clear()
+    yield empty_database
+    get_settings.cache_clear()
+
+
+def run(*args: str, input: str | None = None) -> tuple[int, str]:
+    result = runner.invoke(app, list(args), input=input)
+    return result.exit_code, result.output
+
+
+def test_db_commands(cli_db: Database) -> None:
+    code, out = run("db", "current")
+    assert code == 0 and "none (empty database)" in out
+    assert run("db", "upgrade")[0] == 0
+    code, out = run("db", "current")
+    assert "up to date" in out
+    assert run("db", "downgrade", "base")[0] == 0
+    assert "none" in run("db", "current")[1]
+
+
+def test_keys_create_list_revoke(cli_db: Database) -> None:
+    run("db", "upgrade")
+    code, secret = run("keys", "create", "analyst")
+    assert code == 0 and secret.strip().startswith("pdb_")
+    assert run("keys", "create", "analyst")[0] == 1  # names are unique
+    code, listing = run("keys", "list")
+    assert "analyst" in listing and "active" in listing and secret.strip() not in listing
+    assert run("keys", "revoke", "analyst")[0] == 0
+    assert "revoked" in run("keys", "list")[1]
+    assert run("keys", "revoke", "nobody")[0] == 1
+
+
+def test_seed_twice_changes_nothing_and_citations_verify(cli_db: Database) -> None:
+    run("db", "upgrade")
+    code, out = run("seed")
+    assert code == 0 and "created" in out
+    code, out = run("seed")
+    assert code == 0 and "created" not in out and "updated" not in out
+    code, out = run("verify-citations", "digichina-2020-12-21-ai-self-reliance", str(ARTICLE))
+    assert code == 0, out
+    assert "excerpts found verbatim" in out
+
+
+def test_verify_citations_fails_on_other_text(cli_db: Database, tmp_path: Path) -> None:
+    run("db", "upgrade")
+    run("seed")
+    altered = tmp_path / "altered.txt"
+    altered.write_text(ARTICLE.read_text().replace("Lingang New Area", "Lingang Zone"))
+    code, out = run("verify-citations", "digichina-2020-12-21-ai-self-reliance", str(altered))
+    assert code == 1
+    assert "NOT FOUND" in out and "Lingang" in out
+    # Typographic quotes and whitespace are normalised, nothing else.
+    plain = tmp_path / "plain.txt"
+    plain.write_text(
+        ARTICLE.read_text().replace("\u2019", "'").replace("\u201c", '"').replace("\n", "  \n")
+    )
+    assert run("verify-citations", "digichina-2020-12-21-ai-self-reliance", str(plain))[0] == 0
+
+
+def test_export_import_round_trip_through_files(cli_db: Database, tmp_path: Path) -> None:
+    run("db", "upgrade")
+    run("seed")
+    for fmt in ("json", "yaml"):
+        out = tmp_path / f"bundle.{fmt}"
+        assert run("export", "--format", fmt, "--out", str(out))[0] == 0
+        code, report = run("import", str(out))
+        assert code == 0 and "created" not in report and "updated" not in report
+    csv_dir = tmp_path / "csv"
+    assert run("export", "--format", "csv", "--out", str(csv_dir))[0] == 0
+    code, report = run("import", str(csv_dir), "--dry-run")
+    assert code == 0 and "dry run" in report and "updated" not in report
+
+
+def test_import_from_stdin_and_errors(cli_db: Database, tmp_path: Path) -> None:
+    run("db", "upgrade")
+    bundle = {"regions": [{"slug": "atlantis", "name": "Atlantis", "kind": "country"}]}
+    code, out = run("import", "-", input=json.dumps(bundle))
+    assert code == 0 and "regions: 1 created" in out
+    bad = {
+        "regions": [
+            {"slug": "x", "name": "X", "kind": "planet"},
+            {"slug": "y", "name": "Y", "kind": "city", "parent": "nowhere"},
+        ]
+    }
+    code, out = run("import", "-", input=json.dumps(bad))
+    assert code == 1
+    assert "/regions/0/kind [x]" in out and "/regions/1/parent [y]" in out
+    assert run("import", "-", "--mode", "replace", input=json.dumps(bundle))[0] == 2
+    assert run("import", str(tmp_path / "missing.json"))[0] == 1
+
+
+def test_bundle_schema_is_json_schema(cli_db: Database) -> None:
+    code, out = run("bundle-schema")
+    assert code == 0
+    schema = json.loads(out)
+    assert {"sources", "regions", "actors", "policies", "goals"} <= set(schema["properties"])
