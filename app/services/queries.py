@@ -1,6 +1,6 @@
 """Read queries: filters, sorting, paging and the loaders that embed relations without N+1."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -358,3 +358,53 @@ def region_ancestors(*, session: Session, regions: Sequence[Region]) -> dict[int
             parent_id = parent.parent_id
         result[region.id] = list(reversed(chain))
     return result
+
+
+def iter_record_pages(
+    *,
+    session: Session,
+    resource: ResourceName,
+    filters: Filters,
+    sort: str | None,
+    codec: CursorCodec,
+    batch: int = 500,
+) -> Iterator[Sequence[Any]]:
+    """Every matching row, a page at a time, for streamed exports; closes ``session`` at the end.
+
+    The first page is read at once, so a bad filter fails before anything is streamed.
+    """
+    try:
+        page = list_records(
+            session=session,
+            resource=resource,
+            filters=filters,
+            params=ListParams(limit=batch, sort=sort, count=False),
+            codec=codec,
+        )
+    except Exception:
+        session.close()
+        raise
+    return _pages_from(session, resource, filters, sort, codec, batch, page)
+
+
+def _pages_from(
+    session: Session,
+    resource: ResourceName,
+    filters: Filters,
+    sort: str | None,
+    codec: CursorCodec,
+    batch: int,
+    page: PageResult,
+) -> Iterator[Sequence[Any]]:
+    try:
+        while True:
+            yield page.rows
+            if page.next_cursor is None:
+                return
+            session.expunge_all()  # memory stays flat however many rows stream out
+            params = ListParams(limit=batch, sort=sort, count=False, cursor=page.next_cursor)
+            page = list_records(
+                session=session, resource=resource, filters=filters, params=params, codec=codec
+            )
+    finally:
+        session.close()

@@ -7,7 +7,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import SessionFactoryDep, SettingsDep, WriteKey, reject_unknown_query_params
+from app.api.deps import (
+    SessionDep,
+    SessionFactoryDep,
+    SettingsDep,
+    WriteKey,
+    reject_unknown_query_params,
+)
 from app.api.problems import problem_responses
 from app.errors import BadQuery, ErrorDetail, TooLarge
 from app.schemas.bundle import Bundle, ImportReport
@@ -53,7 +59,7 @@ async def read_limited_body(request: Request, limit: int) -> bytes:
 async def import_(
     request: Request,
     settings: SettingsDep,
-    factory: SessionFactoryDep,
+    session: SessionDep,
     _key: WriteKey,
     dry_run: Annotated[
         bool, Query(description="Validate and report what would change; write nothing.")
@@ -79,17 +85,16 @@ async def import_(
     content_type = request.headers.get("content-type", "application/json").split(";")[0].strip()
     syntax: Literal["json", "yaml"] = "yaml" if content_type in YAML_TYPES else "json"
 
-    def run() -> ImportReport:
-        with factory() as session:
-            return import_bundle(
-                session=session,
-                data=parse_bundle_text(body, syntax=syntax),
-                mode=mode,
-                dry_run=dry_run,
-                max_records=settings.max_import_records,
-            )
-
-    return await run_in_threadpool(run)
+    # Parsing and writing are blocking work: keep them off the event loop.
+    data = await run_in_threadpool(parse_bundle_text, body, syntax=syntax)
+    return await run_in_threadpool(
+        import_bundle,
+        session=session,
+        data=data,
+        mode=mode,
+        dry_run=dry_run,
+        max_records=settings.max_import_records,
+    )
 
 
 @router.get(

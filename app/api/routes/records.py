@@ -6,14 +6,22 @@ behaves the same way and a fix lands everywhere at once.
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response, status
 from sqlalchemy.orm import Session
 
-from app.api.deps import CodecDep, ListParamsDep, SessionDep, WriteKey, reject_unknown_query_params
+from app.api.deps import (
+    CodecDep,
+    ListParamsDep,
+    SessionDep,
+    SessionFactoryDep,
+    WriteKey,
+    reject_unknown_query_params,
+)
 from app.api.problems import problem_responses
 from app.api.routes import filters
+from app.api.streaming import stream_rows
 from app.schemas.actor import ActorOut, ActorRecord
 from app.schemas.common import Page
 from app.schemas.goal import GoalOut, GoalRecord
@@ -21,7 +29,13 @@ from app.schemas.policy import PolicyOut, PolicyRecord
 from app.schemas.region import RegionOut, RegionRecord
 from app.schemas.source import SourceOut, SourceRecord
 from app.services import records as record_service
-from app.services.queries import Filters, get_record, list_records, region_ancestors
+from app.services.queries import (
+    Filters,
+    get_record,
+    iter_record_pages,
+    list_records,
+    region_ancestors,
+)
 from app.services.resources import RESOURCES, ResourceName
 
 
@@ -83,6 +97,14 @@ ENDPOINTS = [
 ]
 
 
+def _negotiate(accept: str) -> str | None:
+    if "text/csv" in accept:
+        return "csv"
+    if "ndjson" in accept:
+        return "ndjson"
+    return None
+
+
 def build_router(spec: RecordEndpoints) -> APIRouter:
     """The list/detail/write endpoints of one resource."""
     name, singular = spec.resource, RESOURCES[spec.resource].singular
@@ -106,17 +128,36 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
         response_model=Page[Out],
         summary=f"List {name}",
         description=f"Filter, sort and page through {name}. Each item embeds its relations; "
-        "the `next` URL (and the `Link` header) fetches the following page.",
-        responses=problem_responses(400),
+        "the `next` URL (and the `Link` header) fetches the following page. With "
+        "`format=csv` or `format=ndjson` (or `Accept: text/csv` / `application/x-ndjson`) "
+        "every matching row is streamed instead, in the same sort order.",
+        responses={
+            **problem_responses(400),
+            200: {"content": {"text/csv": {}, "application/x-ndjson": {}}},
+        },
     )
     def list_(
         request: Request,
         response: Response,
         session: SessionDep,
+        factory: SessionFactoryDep,
         codec: CodecDep,
         params: ListParamsDep,
         filters: Annotated[Filters, Depends(spec.filters)],
+        format: Annotated[
+            Literal["json", "csv", "ndjson"] | None,
+            Query(
+                description="json (a page), or csv / ndjson (every row, streamed).",
+                examples=["csv"],
+            ),
+        ] = None,
     ) -> Any:
+        stream_format = format or _negotiate(request.headers.get("accept", ""))
+        if stream_format in ("csv", "ndjson"):
+            pages = iter_record_pages(
+                session=factory(), resource=name, filters=filters, sort=params.sort, codec=codec
+            )
+            return stream_rows(pages, spec.out, spec.present, stream_format, name)
         page = list_records(
             session=session, resource=name, filters=filters, params=params, codec=codec
         )
