@@ -2,6 +2,7 @@
 
 import json
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,6 +22,7 @@ from app.services.bundle_files import read_bundle_path
 from app.services.citations import unverified_excerpts
 
 SEED_PATH = migrations.PROJECT_ROOT / "seed_data"
+PROGRESS_THRESHOLD = 1000  # records; smaller imports finish before a bar would help
 
 app = typer.Typer(
     help="policydb: a structured, cited database of public policy.", no_args_is_help=True
@@ -170,15 +172,23 @@ def import_(
             err=True,
         )
         raise typer.Exit(2)
-    with _session_factory()() as session:
+    with _session_factory()() as session, ExitStack() as stack:
         try:
             data, source_map = read_bundle_path(path)
+            progress = None
+            total = bundle_service.record_count(data)
+            if sys.stderr.isatty() and total >= PROGRESS_THRESHOLD:  # quiet in scripts and CI
+                bar = stack.enter_context(
+                    typer.progressbar(length=total, label="writing", file=sys.stderr)
+                )
+                progress = bar.update
             report = bundle_service.import_bundle(
                 session=session,
                 data=data,
                 mode=mode,  # type: ignore[arg-type]
                 dry_run=dry_run,
                 source_map=source_map,
+                progress=progress,
             )
         except PolicyDBError as error:
             _fail(error)

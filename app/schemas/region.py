@@ -21,7 +21,7 @@ class RegionRecord(WriteModel):
 
     READ_ONLY = RECORD_READ_ONLY | {"ancestors", "children", "policies"}
 
-    slug: Slug = Field(examples=["cn-shanghai"])
+    slug: Slug = Field(examples=["shanghai"])
     name: Text = Field(max_length=300, examples=["Shanghai"])
     names: dict[LanguageTag, str] = Field(
         default_factory=dict,

@@ -92,12 +92,11 @@ def import_bundle(
     dry_run: bool = False,
     max_records: int | None = None,
     source_map: SourceMap | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Validate and apply a whole bundle in one transaction (rolled back on a dry run)."""
-    if max_records is not None and isinstance(data, dict):
-        total = sum(len(data.get(n) or []) for n in WRITE_ORDER if isinstance(data.get(n), list))
-        if total > max_records:
-            raise TooLarge(f"the bundle has {total} records; at most {max_records} per request")
+    if max_records is not None and (total := record_count(data)) > max_records:
+        raise TooLarge(f"the bundle has {total} records; at most {max_records} per request")
     changes, errors, invalid_slugs = _validate(data)
 
     deletions: list[tuple[ResourceName, RecordModel]] = []
@@ -126,7 +125,12 @@ def import_bundle(
 
     try:
         outcome = apply_changes(
-            session, changes, delete=deletions, known=invalid_slugs, errors=errors
+            session,
+            changes,
+            delete=deletions,
+            known=invalid_slugs,
+            errors=errors,
+            progress=progress,
         )
     except InvalidInput as exc:
         session.rollback()
@@ -140,6 +144,13 @@ def import_bundle(
         mode=mode,
         counts={name: ImportCounts(**counts) for name, counts in outcome.counts.items()},
     )
+
+
+def record_count(data: Any) -> int:
+    """How many records a (not yet validated) bundle holds."""
+    if not isinstance(data, dict):
+        return 0
+    return sum(len(data[n]) for n in WRITE_ORDER if isinstance(data.get(n), list))
 
 
 def _locate(errors: list[ErrorDetail], source_map: SourceMap | None) -> list[ErrorDetail]:

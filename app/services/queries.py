@@ -4,7 +4,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, String, cast, exists, func, or_, select
+from sqlalchemy import Select, String, case, cast, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
@@ -210,7 +210,14 @@ def policy_query(session: Session, f: Filters) -> Select[Any]:
     stmt = select(Policy)
     if f.q:
         stmt = stmt.where(
-            _text_match(f.q, Policy.title, Policy.short_name, Policy.summary, Policy.titles)
+            _text_match(
+                f.q,
+                Policy.title,
+                Policy.short_name,
+                Policy.summary,
+                Policy.titles,
+                Policy.identifiers,
+            )
         )
     if f.kind:
         stmt = stmt.where(Policy.kind.in_(f.kind))
@@ -241,7 +248,10 @@ def policy_query(session: Session, f: Filters) -> Select[Any]:
     if f.announced_to:
         stmt = stmt.where(Policy.announced_earliest <= f.announced_to.latest)
     if f.in_force_on:
-        start = func.coalesce(Policy.in_force_from_earliest, Policy.announced_earliest)
+        # Without an explicit start, a policy counts from its announcement, unless it is only
+        # planned (a pledge is not in force).
+        announced_start = case((Policy.status == "planned", None), else_=Policy.announced_earliest)
+        start = func.coalesce(Policy.in_force_from_earliest, announced_start)
         stmt = stmt.where(
             start <= f.in_force_on.latest,
             or_(

@@ -7,7 +7,7 @@ transaction. Nothing is committed here.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -274,6 +274,7 @@ def apply_changes(
     delete: Sequence[tuple[ResourceName, RecordModel]] = (),
     known: Iterable[tuple[ResourceName, str]] = (),
     errors: Sequence[ErrorDetail] = (),
+    progress: Callable[[int], None] | None = None,
 ) -> Outcome:
     """Check, then write a batch of records (and deletions) in the caller's transaction.
 
@@ -317,6 +318,8 @@ def apply_changes(
     for change, row in pending:
         _WRITERS[change.resource](row, change.record, targets)
         outcome.written.append(row)
+        if progress is not None:
+            progress(1)
     try:
         session.flush()
     except IntegrityError as exc:  # a constraint the checks above missed: still a clean refusal

@@ -22,7 +22,7 @@ RegionParam = Annotated[
     str | None,
     Query(
         description="Region slug or ISO 3166 code; sub-regions are included.",
-        examples=["cn-tianjin", "CN-SH"],
+        examples=["tianjin", "CN-SH"],
     ),
 ]
 
@@ -122,7 +122,8 @@ def region_filters(
 def goal_filters(
     q: Q = None,
     policy: Annotated[
-        str | None, Query(description="Slug of the owning policy.", examples=["tianjin-ai-fund"])
+        str | None,
+        Query(description="Slug of the owning policy.", examples=["tianjin-100bn-rmb-ai-fund"]),
     ] = None,
     actor: Annotated[
         str | None, Query(description="Slug of the owning actor.", examples=["steve-chen"])

@@ -76,7 +76,7 @@ ENDPOINTS = [
         "ministry-of-education",
     ),
     RecordEndpoints(
-        "regions", RegionRecord, RegionOut, filters.region_filters, _present_regions, "cn-tianjin"
+        "regions", RegionRecord, RegionOut, filters.region_filters, _present_regions, "tianjin"
     ),
     RecordEndpoints(
         "goals",
@@ -84,7 +84,7 @@ ENDPOINTS = [
         GoalOut,
         filters.goal_filters,
         _simple(GoalOut),
-        "steve-chen-ai-talent-goal",
+        "steve-chen-5m-ai-personnel",
     ),
     RecordEndpoints(
         "sources",
