@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from app.cli import app
 from app.config import get_settings
-from tests.conftest import ARTICLE, Database
+from tests.conftest import Database
 
 runner = CliRunner()
 
@@ -49,29 +49,33 @@ def test_keys_create_list_revoke(cli_db: Database) -> None:
     assert run("keys", "revoke", "nobody")[0] == 1
 
 
-def test_seed_twice_changes_nothing_and_citations_verify(cli_db: Database) -> None:
+def test_seed_twice_changes_nothing_and_citations_verify(
+    cli_db: Database, article_path: Path
+) -> None:
     run("db", "upgrade")
     code, out = run("seed")
     assert code == 0 and "created" in out
     code, out = run("seed")
     assert code == 0 and "created" not in out and "updated" not in out
-    code, out = run("verify-citations", "digichina-2020-12-21-ai-self-reliance", str(ARTICLE))
+    code, out = run("verify-citations", "digichina-2020-12-21-ai-self-reliance", str(article_path))
     assert code == 0, out
     assert "excerpts found verbatim" in out
 
 
-def test_verify_citations_fails_on_other_text(cli_db: Database, tmp_path: Path) -> None:
+def test_verify_citations_fails_on_other_text(
+    cli_db: Database, tmp_path: Path, article_path: Path
+) -> None:
     run("db", "upgrade")
     run("seed")
     altered = tmp_path / "altered.txt"
-    altered.write_text(ARTICLE.read_text().replace("Lingang New Area", "Lingang Zone"))
+    altered.write_text(article_path.read_text().replace("Lingang New Area", "Lingang Zone"))
     code, out = run("verify-citations", "digichina-2020-12-21-ai-self-reliance", str(altered))
     assert code == 1
     assert "NOT FOUND" in out and "Lingang" in out
     # Typographic quotes and whitespace are normalised, nothing else.
     plain = tmp_path / "plain.txt"
     plain.write_text(
-        ARTICLE.read_text().replace("\u2019", "'").replace("\u201c", '"').replace("\n", "  \n")
+        article_path.read_text().replace("\u2019", "'").replace("\u201c", '"').replace("\n", "  \n")
     )
     assert run("verify-citations", "digichina-2020-12-21-ai-self-reliance", str(plain))[0] == 0
 

@@ -18,7 +18,6 @@ from fastapi.testclient import TestClient
 
 API = "/api/v1"
 ARTICLE = "digichina-2020-12-21-ai-self-reliance"
-ARTICLE_PATH = Path(__file__).resolve().parents[3] / "shared" / "sources" / f"{ARTICLE}.txt"
 REFERENCE = "policydb-reference-names"
 
 HEADER = "Header"
@@ -118,9 +117,9 @@ def roles(policy: Json) -> set[tuple[str, str]]:
     return {(a["actor"], a["role"]) for a in policy["actors"]}
 
 
-def article_paragraphs() -> dict[tuple[str, int], str]:
+def article_paragraphs(path: Path) -> dict[tuple[str, int], str]:
     """The article text by (section, paragraph), with typographic quotes made plain."""
-    text = ARTICLE_PATH.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
     for curly, plain in {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'}.items():
         text = text.replace(curly, plain)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
@@ -864,8 +863,10 @@ def test_every_record_and_link_is_cited(client: TestClient) -> None:
     }
 
 
-def test_article_citations_quote_the_paragraph_they_point_at(client: TestClient) -> None:
-    paragraphs = article_paragraphs()
+def test_article_citations_quote_the_paragraph_they_point_at(
+    client: TestClient, article_path: Path
+) -> None:
+    paragraphs = article_paragraphs(article_path)
     assert len([key for key in paragraphs if key[0] == HEADER]) == HEADER_LINES
     cited: set[tuple[str, int]] = set()
     for kind, record, link, citation in every_citation(client):
