@@ -9,6 +9,7 @@ from app.config import get_settings
 from app.db import make_engine
 from app.models import Base
 from app.models.base import UTCDateTime
+from app.services.migrations import include_object
 
 config = context.config
 
@@ -40,7 +41,9 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:  # the tests pass their own connection
-        context.configure(connection=connection, target_metadata=target_metadata)
+        context.configure(
+            connection=connection, target_metadata=target_metadata, include_object=include_object
+        )
         with context.begin_transaction():
             context.run_migrations()
         return
@@ -51,6 +54,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             render_item=render_item,
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()

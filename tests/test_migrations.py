@@ -7,6 +7,7 @@ from sqlalchemy import inspect
 
 from app.models import Base
 from app.services import migrations
+from app.services.migrations import include_object
 from tests.conftest import Database
 
 
@@ -24,7 +25,9 @@ def test_upgrade_matches_models_and_downgrade_empties(empty_database: Database) 
     engine = empty_database.engine()
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "include_object": include_object}
+            )
             assert compare_metadata(context, Base.metadata) == []
         assert migrations.is_at_head(engine)
         migrations.downgrade(empty_database.url, "base")

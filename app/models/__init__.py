@@ -7,6 +7,7 @@ from app.models.citation import Citation
 from app.models.goal import Goal
 from app.models.policy import Policy, PolicyActor, PolicyRegion, PolicyRelation, PolicyTopic
 from app.models.region import Region
+from app.models.search import SearchDocument
 from app.models.source import Source
 
 __all__ = [
@@ -21,5 +22,6 @@ __all__ = [
     "PolicyRelation",
     "PolicyTopic",
     "Region",
+    "SearchDocument",
     "Source",
 ]

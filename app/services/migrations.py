@@ -1,6 +1,7 @@
 """Alembic, driven from code: the CLI, `serve`, /readyz and the tests use these."""
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -9,6 +10,25 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+# Objects the migrations create by hand, outside the models: the engine-specific full-text
+# index (FTS5 tables on SQLite; a generated tsvector column and its GIN index on PostgreSQL).
+HAND_MADE_TABLES = ("search_fts",)
+HAND_MADE_COLUMNS = {("search_documents", "document")}
+HAND_MADE_INDEXES = {"ix_search_documents_document"}
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Tell autogenerate to leave the hand-made full-text objects alone."""
+    if type_ == "table" and name and name.startswith(HAND_MADE_TABLES):
+        return False
+    table = getattr(obj, "table", None)
+    if type_ == "column" and table is not None and (table.name, name) in HAND_MADE_COLUMNS:
+        return False
+    return not (type_ == "index" and name in HAND_MADE_INDEXES)
 
 
 def alembic_config(database_url: str) -> Config:

@@ -4,7 +4,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, String, case, cast, exists, func, or_, select
+from sqlalchemy import Select, case, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
@@ -24,6 +24,7 @@ from app.models import (
 from app.partial_dates import PartialDate
 from app.services.paging import CursorCodec, PageResult, SortField, keyset_page, parse_sort
 from app.services.resources import POLICY_WRITE_LOAD, RESOURCES, ResourceName
+from app.services.search import matching_ids
 
 
 def _cited(attr: Any) -> LoaderOption:
@@ -196,29 +197,10 @@ def _region_ids_within(session: Session, value: str, param: str) -> Any:
     return select(tree.c.id)
 
 
-def _like(q: str) -> str:
-    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _text_match(q: str, *columns: Any) -> Any:
-    pattern = _like(q)
-    return or_(*(cast(c, String).ilike(pattern, escape="\\") for c in columns))
-
-
 def policy_query(session: Session, f: Filters) -> Select[Any]:
     stmt = select(Policy)
     if f.q:
-        stmt = stmt.where(
-            _text_match(
-                f.q,
-                Policy.title,
-                Policy.short_name,
-                Policy.summary,
-                Policy.titles,
-                Policy.identifiers,
-            )
-        )
+        stmt = stmt.where(Policy.id.in_(matching_ids(session, "policy", f.q)))
     if f.kind:
         stmt = stmt.where(Policy.kind.in_(f.kind))
     if f.status:
@@ -265,9 +247,7 @@ def policy_query(session: Session, f: Filters) -> Select[Any]:
 def actor_query(session: Session, f: Filters) -> Select[Any]:
     stmt = select(Actor)
     if f.q:
-        stmt = stmt.where(
-            _text_match(f.q, Actor.name, Actor.names, Actor.aliases, Actor.description)
-        )
+        stmt = stmt.where(Actor.id.in_(matching_ids(session, "actor", f.q)))
     if f.kind:
         stmt = stmt.where(Actor.kind.in_(f.kind))
     if f.region:
@@ -280,9 +260,7 @@ def actor_query(session: Session, f: Filters) -> Select[Any]:
 def region_query(session: Session, f: Filters) -> Select[Any]:
     stmt = select(Region)
     if f.q:
-        stmt = stmt.where(
-            _text_match(f.q, Region.name, Region.names, Region.aliases, Region.iso_code)
-        )
+        stmt = stmt.where(Region.id.in_(matching_ids(session, "region", f.q)))
     if f.kind:
         stmt = stmt.where(Region.kind.in_(f.kind))
     if f.parent:
@@ -296,7 +274,7 @@ def region_query(session: Session, f: Filters) -> Select[Any]:
 def goal_query(session: Session, f: Filters) -> Select[Any]:
     stmt = select(Goal)
     if f.q:
-        stmt = stmt.where(_text_match(f.q, Goal.statement, Goal.metric, Goal.unit))
+        stmt = stmt.where(Goal.id.in_(matching_ids(session, "goal", f.q)))
     if f.policy:
         stmt = stmt.where(Goal.policy_id == _slug_id(session, Policy, f.policy, "policy", "policy"))
     if f.actor:
@@ -311,7 +289,7 @@ def goal_query(session: Session, f: Filters) -> Select[Any]:
 def source_query(session: Session, f: Filters) -> Select[Any]:
     stmt = select(Source)
     if f.q:
-        stmt = stmt.where(_text_match(f.q, Source.title, Source.publisher, Source.series))
+        stmt = stmt.where(Source.id.in_(matching_ids(session, "source", f.q)))
     return stmt
 
 

@@ -139,7 +139,10 @@ def test_text_match_covers_titles_and_other_languages(client: TestClient) -> Non
     assert "new-generation-ai-development-plan" in slugs(
         client.get("/api/v1/policies", params={"q": "新一代人工智能"})
     )
-    assert slugs(client.get("/api/v1/policies", params={"q": "100%_"})) == []
+    assert slugs(client.get("/api/v1/policies", params={"q": "zzzunknownword"})) == []
+    assert "tianjin-100bn-rmb-ai-fund" in slugs(
+        client.get("/api/v1/policies", params={"q": "100% billion"})
+    )
 
 
 def test_region_filter_includes_sub_regions(client: TestClient) -> None:

@@ -373,7 +373,7 @@ def test_opening_lingang_expansion_and_region_tree(client: TestClient) -> None:
     assert {c["slug"] for c in ftz["children"]} == {"lingang-new-area"}
     assert slugs(client, "regions", parent="shanghai-free-trade-zone") == {"lingang-new-area"}
     assert slugs(client, "regions", iso="CN-SH") == {"shanghai"}
-    assert slugs(client, "regions", q="Lingang") == {"lingang-new-area"}
+    assert "lingang-new-area" in slugs(client, "regions", q="Lingang")
     shenzhen = fetch(client, "regions/shenzhen")
     assert [a["slug"] for a in shenzhen["ancestors"]] == ["cn", "guangdong"]
 

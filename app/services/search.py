@@ -1,0 +1,334 @@
+"""Ranked full-text search on both engines: SQLite FTS5 and PostgreSQL tsvector.
+
+Every record has a row in ``search_documents`` (title + body text), rewritten whenever the
+record is flushed, so the index can never lag behind a write, an import or a delete. The
+engine-specific index over that table is built by the migrations.
+
+Queries are parsed here, not passed through: words are ANDed, ``"a phrase"`` matches words
+in order and ``robot*`` matches a prefix; anything else that cannot be parsed is a 400.
+Chinese (and other CJK) text has no spaces between words, so runs of CJK characters are
+indexed and queried as overlapping character pairs; a Chinese name, or any part of it of two
+characters or more, finds its record.
+"""
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Numeric,
+    Select,
+    bindparam,
+    column,
+    delete,
+    event,
+    func,
+    insert,
+    literal_column,
+    select,
+    table,
+    tuple_,
+)
+from sqlalchemy.orm import Session, UOWTransaction
+
+from app.errors import BadQuery, ErrorDetail
+from app.models import Actor, Goal, Policy, Region, SearchDocument, Source
+
+RECORD_TYPES: dict[str, type[Any]] = {
+    "policy": Policy,
+    "actor": Actor,
+    "region": Region,
+    "goal": Goal,
+    "source": Source,
+}
+_TYPE_OF = {model: name for name, model in RECORD_TYPES.items()}
+
+_WORD = re.compile(r"\w+")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]+")
+_TERM = re.compile(r'"([^"]*)"|([^\s"]+)')
+MAX_TERMS = 16
+SNIPPET_START, SNIPPET_END = "<mark>", "</mark>"
+
+_fts = table("search_fts", column("rowid"), column("title"), column("body"))
+
+
+def _cjk_pairs(match: re.Match[str]) -> str:
+    run = match.group(0)
+    if len(run) == 1:
+        return f" {run} "
+    return " " + " ".join(run[i : i + 2] for i in range(len(run) - 1)) + " "
+
+
+def searchable_text(text: str) -> str:
+    """Text as the index sees it: CJK runs become overlapping character pairs."""
+    return _CJK.sub(_cjk_pairs, text)
+
+
+def _join(*parts: Any) -> str:
+    words: list[str] = []
+    for part in parts:
+        if part is None:
+            continue
+        if isinstance(part, dict):
+            words.extend(str(v) for v in part.values())
+        elif isinstance(part, list):
+            words.extend(str(v.get("value", "")) if isinstance(v, dict) else str(v) for v in part)
+        else:
+            words.append(str(part))
+    return searchable_text(" ".join(w for w in words if w))
+
+
+_CJK_CLASS = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]"
+_REJOIN = [
+    (re.compile(rf"({_CJK_CLASS}) ({SNIPPET_START})\1"), r"\2\1"),
+    (re.compile(rf"({_CJK_CLASS})({SNIPPET_END}) \1"), r"\1\2"),
+    (re.compile(rf"({_CJK_CLASS}) \1"), r"\1"),
+]
+
+
+def readable_snippet(snippet: str) -> str:
+    """Undo the character pairs of indexed CJK text ("人工 工智 智能" -> "人工智能")."""
+    previous = None
+    while previous != snippet:
+        previous = snippet
+        for pattern, replacement in _REJOIN:
+            snippet = pattern.sub(replacement, snippet)
+    return snippet
+
+
+def document_text(record: Any) -> tuple[str, str]:
+    """(title, body) of a record's search document."""
+    if isinstance(record, Policy):
+        return _join(record.title), _join(
+            record.short_name, record.titles, record.summary, record.identifiers
+        )
+    if isinstance(record, Actor):
+        return _join(record.name), _join(
+            record.names, record.aliases, record.description, record.identifiers
+        )
+    if isinstance(record, Region):
+        return _join(record.name), _join(
+            record.names, record.aliases, record.iso_code, record.description
+        )
+    if isinstance(record, Goal):
+        return _join(record.statement), _join(record.metric, record.unit)
+    assert isinstance(record, Source)
+    return _join(record.title), _join(record.publisher, record.series, record.authors)
+
+
+def _sync_search_documents(session: Session, _flush: UOWTransaction) -> None:
+    """After every flush, rewrite the documents of the records it inserted, changed or deleted."""
+    touched = [o for o in (*session.new, *session.dirty) if type(o) in _TYPE_OF]
+    gone = [o for o in session.deleted if type(o) in _TYPE_OF]
+    if not touched and not gone:
+        return
+    keys = [(_TYPE_OF[type(o)], o.id) for o in (*touched, *gone)]
+    connection = session.connection()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        connection.execute(
+            delete(SearchDocument).where(
+                tuple_(SearchDocument.record_type, SearchDocument.record_id).in_(chunk)
+            )
+        )
+    rows = []
+    for record in touched:
+        title, body = document_text(record)
+        rows.append(
+            {
+                "record_type": _TYPE_OF[type(record)],
+                "record_id": record.id,
+                "title": title,
+                "body": body,
+            }
+        )
+    if rows:
+        connection.execute(insert(SearchDocument), rows)
+
+
+event.listen(Session, "after_flush", _sync_search_documents)
+
+
+@dataclass(frozen=True)
+class Term:
+    tokens: tuple[str, ...]
+    prefix: bool
+
+
+def _tokens(text: str) -> list[str]:
+    return [t.lower() for t in _WORD.findall(searchable_text(text))]
+
+
+def parse_query(q: str, param: str = "q") -> list[Term]:
+    """Words (ANDed), "phrases" and prefix* terms; a 400 for anything else."""
+
+    def bad(detail: str) -> BadQuery:
+        return BadQuery("malformed search query", [ErrorDetail(f"/query/{param}", detail)])
+
+    if q.count('"') % 2:
+        raise bad('unbalanced double quote: close the phrase with "')
+    terms: list[Term] = []
+    for phrase, word in _TERM.findall(q):
+        text = phrase if phrase else word
+        prefix = not phrase and word.endswith("*")
+        if not phrase and "*" in word.rstrip("*"):
+            raise bad(f"{word!r}: '*' may only end a word (prefix search)")
+        tokens = _tokens(text.rstrip("*"))
+        if not tokens:
+            if phrase or word.strip("*") == "":
+                raise bad(f"{text!r} has no words to search for")
+            continue  # punctuation between words, e.g. "&"
+        terms.append(Term(tuple(tokens), prefix))
+    if not terms:
+        raise bad("the query has no words to search for")
+    if len(terms) > MAX_TERMS:
+        raise bad(f"at most {MAX_TERMS} terms")
+    return terms
+
+
+def _fts5_query(terms: Sequence[Term]) -> str:
+    parts = []
+    for term in terms:
+        phrase = '"' + " ".join(term.tokens) + '"'
+        parts.append(phrase + ("*" if term.prefix else ""))
+    return " AND ".join(parts)
+
+
+def _tsquery(terms: Sequence[Term]) -> str:
+    parts = []
+    for term in terms:
+        lexemes = [f"'{t}'" for t in term.tokens]
+        if term.prefix:
+            lexemes[-1] += ":*"
+        parts.append("(" + " <-> ".join(lexemes) + ")")
+    return " & ".join(parts)
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def matching_ids(session: Session, record_type: str, q: str, param: str = "q") -> Select[Any]:
+    """A subquery of the ids of ``record_type`` records matching the query ``q``."""
+    terms = parse_query(q, param)
+    stmt = select(SearchDocument.record_id).where(SearchDocument.record_type == record_type)
+    return stmt.where(_match(session, terms))
+
+
+def _match(session: Session, terms: Sequence[Term]) -> ColumnElement[bool]:
+    if _is_postgres(session):
+        query = func.to_tsquery("simple", _tsquery(terms))
+        return literal_column("search_documents.document").op("@@")(query)
+    return SearchDocument.id.in_(
+        select(_fts.c.rowid).where(literal_column("search_fts").op("MATCH")(_fts5_query(terms)))
+    )
+
+
+@dataclass
+class Hit:
+    record_type: str
+    record_id: int
+    document_id: int
+    title: str
+    score: float
+    snippet: str
+
+
+def search(
+    *,
+    session: Session,
+    q: str,
+    record_types: Iterable[str],
+    limit: int,
+    after: tuple[float, int] | None = None,
+) -> tuple[list[Hit], int]:
+    """Ranked hits (best first; ties by document id) and how many match in all."""
+    terms = parse_query(q)
+    types = list(record_types) or list(RECORD_TYPES)
+    if _is_postgres(session):
+        query = func.to_tsquery("simple", _tsquery(terms))
+        document: Any = literal_column("search_documents.document")
+        score: Any = func.ts_rank_cd(document, query)
+        snippet: Any = func.ts_headline(
+            "simple",
+            SearchDocument.title + " — " + SearchDocument.body,
+            query,
+            f"StartSel={SNIPPET_START}, StopSel={SNIPPET_END}, MaxWords=24, MinWords=8, "
+            "MaxFragments=1",
+        )
+        base = select(
+            SearchDocument.id.label("doc_id"),
+            SearchDocument.record_type,
+            SearchDocument.record_id,
+            SearchDocument.title,
+            func.round(score.cast(Numeric(12, 6)), 6).label("score"),
+            snippet.label("snippet"),
+        ).where(document.op("@@")(query), SearchDocument.record_type.in_(types))
+    else:
+        match = literal_column("search_fts").op("MATCH")(bindparam("fts_query"))
+        rank: Any = literal_column("bm25(search_fts, 10.0, 1.0)")
+        snippet = literal_column(
+            f"snippet(search_fts, -1, '{SNIPPET_START}', '{SNIPPET_END}', ' … ', 16)"
+        )
+        base = (
+            select(
+                SearchDocument.id.label("doc_id"),
+                SearchDocument.record_type,
+                SearchDocument.record_id,
+                SearchDocument.title,
+                func.round(-rank, 6).label("score"),
+                snippet.label("snippet"),
+            )
+            .select_from(_fts.join(SearchDocument, SearchDocument.id == _fts.c.rowid))
+            .where(match, SearchDocument.record_type.in_(types))
+        )
+    params = {} if _is_postgres(session) else {"fts_query": _fts5_query(terms)}
+    ranked = base.subquery()
+    total = session.scalar(select(func.count()).select_from(ranked), params) or 0
+    page = select(ranked).order_by(ranked.c.score.desc(), ranked.c.doc_id)
+    if after is not None:
+        last_score, doc_id = after
+        page = page.where(
+            (ranked.c.score < last_score)
+            | ((ranked.c.score == last_score) & (ranked.c.doc_id > doc_id))
+        )
+    rows = session.execute(page.limit(limit), params).all()
+    hits = [
+        Hit(
+            record_type=row.record_type,
+            record_id=row.record_id,
+            document_id=row.doc_id,
+            title=row.title,
+            score=float(row.score),
+            snippet=readable_snippet(row.snippet),
+        )
+        for row in rows
+    ]
+    return hits, total
+
+
+def slugs_of(session: Session, hits: Sequence[Hit]) -> dict[tuple[str, int], tuple[str, str]]:
+    """(type, id) -> (slug, display name) for a page of hits, one query per record type."""
+    found: dict[tuple[str, int], tuple[str, str]] = {}
+    by_type: dict[str, list[int]] = {}
+    for hit in hits:
+        by_type.setdefault(hit.record_type, []).append(hit.record_id)
+    for record_type, ids in by_type.items():
+        model = RECORD_TYPES[record_type]
+        query = select(model.id, model.slug, _label_column(record_type)).where(model.id.in_(ids))
+        for record_id, slug, label in session.execute(query):
+            found[(record_type, record_id)] = (slug, label)
+    return found
+
+
+def _label_column(record_type: str) -> Any:
+    model = RECORD_TYPES[record_type]
+    return {
+        "policy": model.title,
+        "actor": model.name,
+        "region": model.name,
+        "goal": model.statement,
+        "source": model.title,
+    }[record_type]
