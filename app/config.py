@@ -25,6 +25,12 @@ class Settings(BaseSettings):
         default="policydb-cursor-signing-key",
         description="HMAC key that signs paging cursors so a tampered cursor is detected.",
     )
+    facet_max_values: int = Field(default=30, ge=1, description="Values listed per facet.")
+    facet_budget_ms: int = Field(default=2000, ge=10, description="Time budget per facet.")
+    graph_default_nodes: int = Field(default=200, ge=1)
+    graph_max_nodes: int = Field(default=1000, ge=1)
+    graph_max_depth: int = Field(default=4, ge=1)
+    expand_max_depth: int = Field(default=10, ge=1, description="Relation chain depth.")
     seed_on_start: bool = Field(
         default=True, description="`policydb serve` loads seed_data/ into an empty database."
     )

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from app.api.problems import install_problem_handlers
-from app.api.routes import bundle, meta, records
+from app.api.routes import bundle, explore, meta, records
 from app.config import Settings, get_settings
 from app.db import make_engine, make_session_factory
 from app.schemas.bundle import Bundle
@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for endpoints in records.ENDPOINTS:
         app.include_router(records.build_router(endpoints), prefix="/api/v1")
     app.include_router(bundle.router)
+    app.include_router(explore.router)
     app.include_router(meta.router)
     _document_bundle(app)
     return app

@@ -181,3 +181,13 @@ class Page(BaseModel, Generic[T]):
     items: list[T]
     total: int | None = Field(description="Rows matching the filters; null with count=false.")
     next: str | None = Field(description="URL of the next page, null on the last page.")
+    facets: "dict[str, FacetOut] | None" = Field(
+        default=None,
+        description="With `facet=...`: counts per value over all matching rows.",
+        exclude_if=lambda value: value is None,
+    )
+
+
+from app.schemas.explore import FacetOut  # noqa: E402  (Page refers to it; explore imports nothing here)
+
+Page.model_rebuild()

@@ -15,6 +15,7 @@ from app.schemas.common import (
     WriteModel,
     unique_items,
 )
+from app.schemas.explore import ChainLink
 from app.schemas.links import (
     ActorLink,
     GoalRef,
@@ -99,6 +100,12 @@ class PolicyOut(RecordOut, PolicyRecord):
         description="Policies with a relation to this one; `role` is their relation."
     )
     goals: list[GoalRef]
+    relation_chain: list[ChainLink] | None = Field(
+        default=None,
+        description="With `expand=relations`: policies reached through implements/supports/"
+        "amends links, transitively.",
+        exclude_if=lambda value: value is None,
+    )
 
     @classmethod
     def from_model(cls, policy: Policy, *, read_only: bool = True) -> "PolicyOut":

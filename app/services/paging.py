@@ -79,9 +79,9 @@ def _order_by(keys: Sequence[SortKey]) -> list[Any]:
     ]
 
 
-def _after(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnElement[bool]:
+def after_condition(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnElement[bool]:
     key, value = keys[0], values[0]
-    rest = _after(keys[1:], values[1:]) if len(keys) > 1 else None
+    rest = after_condition(keys[1:], values[1:]) if len(keys) > 1 else None
     if value is None:  # NULLs sort last: after a NULL come only NULLs further on
         assert rest is not None, "the last sort key is the id, never NULL"
         return and_(key.column.is_(None), rest)
@@ -179,7 +179,7 @@ def keyset_page(
     paged = stmt
     if cursor:
         values = codec.decode(cursor, sort_spec, len(keys))
-        paged = paged.where(_after(keys, values))
+        paged = paged.where(after_condition(keys, values))
     paged = paged.order_by(*_order_by(keys)).limit(limit + 1).options(*options)
     rows = list(session.scalars(paged).unique())
     next_cursor = None

@@ -178,14 +178,14 @@ def _unknown(param: str, what: str, value: str) -> BadQuery:
     )
 
 
-def _slug_id(session: Session, model: Any, value: str, param: str, what: str) -> int:
+def slug_id(session: Session, model: Any, value: str, param: str, what: str) -> int:
     found = session.scalar(select(model.id).where(model.slug == value))
     if found is None:
         raise _unknown(param, what, value)
     return int(found)
 
 
-def _region_ids_within(session: Session, value: str, param: str) -> Any:
+def region_ids_within(session: Session, value: str, param: str) -> Any:
     """The region with this slug or ISO code and every region below it, as a subquery."""
     root = session.scalar(
         select(Region.id).where(or_(Region.slug == value, Region.iso_code == value.upper()))
@@ -210,12 +210,12 @@ def policy_query(session: Session, f: Filters) -> Select[Any]:
             exists().where(PolicyTopic.policy_id == Policy.id, PolicyTopic.topic == topic)
         )
     if f.region:
-        within = _region_ids_within(session, f.region, "region")
+        within = region_ids_within(session, f.region, "region")
         stmt = stmt.where(
             exists().where(PolicyRegion.policy_id == Policy.id, PolicyRegion.region_id.in_(within))
         )
     if f.actor:
-        actor_id = _slug_id(session, Actor, f.actor, "actor", "actor")
+        actor_id = slug_id(session, Actor, f.actor, "actor", "actor")
         link = [PolicyActor.policy_id == Policy.id, PolicyActor.actor_id == actor_id]
         if f.actor_role:
             link.append(PolicyActor.role.in_(f.actor_role))
@@ -251,9 +251,9 @@ def actor_query(session: Session, f: Filters) -> Select[Any]:
     if f.kind:
         stmt = stmt.where(Actor.kind.in_(f.kind))
     if f.region:
-        stmt = stmt.where(Actor.region_id.in_(_region_ids_within(session, f.region, "region")))
+        stmt = stmt.where(Actor.region_id.in_(region_ids_within(session, f.region, "region")))
     if f.parent:
-        stmt = stmt.where(Actor.parent_id == _slug_id(session, Actor, f.parent, "parent", "actor"))
+        stmt = stmt.where(Actor.parent_id == slug_id(session, Actor, f.parent, "parent", "actor"))
     return stmt
 
 
@@ -264,7 +264,7 @@ def region_query(session: Session, f: Filters) -> Select[Any]:
     if f.kind:
         stmt = stmt.where(Region.kind.in_(f.kind))
     if f.parent:
-        parent_id = _slug_id(session, Region, f.parent, "parent", "region")
+        parent_id = slug_id(session, Region, f.parent, "parent", "region")
         stmt = stmt.where(Region.parent_id == parent_id)
     if f.iso:
         stmt = stmt.where(Region.iso_code == f.iso.upper())
@@ -276,9 +276,9 @@ def goal_query(session: Session, f: Filters) -> Select[Any]:
     if f.q:
         stmt = stmt.where(Goal.id.in_(matching_ids(session, "goal", f.q)))
     if f.policy:
-        stmt = stmt.where(Goal.policy_id == _slug_id(session, Policy, f.policy, "policy", "policy"))
+        stmt = stmt.where(Goal.policy_id == slug_id(session, Policy, f.policy, "policy", "policy"))
     if f.actor:
-        stmt = stmt.where(Goal.actor_id == _slug_id(session, Actor, f.actor, "actor", "actor"))
+        stmt = stmt.where(Goal.actor_id == slug_id(session, Actor, f.actor, "actor", "actor"))
     if f.deadline_from:
         stmt = stmt.where(Goal.deadline_latest >= f.deadline_from.earliest)
     if f.deadline_to:
@@ -300,6 +300,11 @@ _QUERIES = {
     "goals": goal_query,
     "sources": source_query,
 }
+
+
+def filtered_query(session: Session, resource: ResourceName, filters: Filters) -> Select[Any]:
+    """The rows of ``resource`` that ``filters`` select, unordered."""
+    return _QUERIES[resource](session, filters)
 
 
 def list_records(

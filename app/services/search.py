@@ -81,10 +81,16 @@ def _join(*parts: Any) -> str:
 
 
 _CJK_CLASS = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]"
+_WIDE = (
+    r"[\u3000-\u303f\uff00-\uffef\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]"
+)
 _REJOIN = [
+    (re.compile(rf"{SNIPPET_END}(\s+){SNIPPET_START}"), r"\1"),
     (re.compile(rf"({_CJK_CLASS}) ({SNIPPET_START})\1"), r"\2\1"),
     (re.compile(rf"({_CJK_CLASS})({SNIPPET_END}) \1"), r"\1\2"),
     (re.compile(rf"({_CJK_CLASS}) \1"), r"\1"),
+    (re.compile(rf"(?<={_WIDE}) +(?={_WIDE}|{SNIPPET_START}{_WIDE})"), ""),
+    (re.compile(rf"(?<={_WIDE}{SNIPPET_END}) +(?={_WIDE})"), ""),
 ]
 
 
@@ -250,7 +256,7 @@ def search(
     if _is_postgres(session):
         query = func.to_tsquery("simple", _tsquery(terms))
         document: Any = literal_column("search_documents.document")
-        score: Any = func.ts_rank_cd(document, query)
+        score: Any = func.ts_rank(document, query, 1)  # 1: divide by log(document length)
         snippet: Any = func.ts_headline(
             "simple",
             SearchDocument.title + " — " + SearchDocument.body,
@@ -324,11 +330,10 @@ def slugs_of(session: Session, hits: Sequence[Hit]) -> dict[tuple[str, int], tup
 
 
 def _label_column(record_type: str) -> Any:
-    model = RECORD_TYPES[record_type]
     return {
-        "policy": model.title,
-        "actor": model.name,
-        "region": model.name,
-        "goal": model.statement,
-        "source": model.title,
+        "policy": Policy.title,
+        "actor": Actor.name,
+        "region": Region.name,
+        "goal": Goal.statement,
+        "source": Source.title,
     }[record_type]

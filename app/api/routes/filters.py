@@ -26,10 +26,10 @@ RegionParam = Annotated[
     ),
 ]
 
-DateParam = str | None  # parsed by _date() so a bad date names its parameter
+DateParam = str | None  # parsed by parse_date() so a bad date names its parameter
 
 
-def _date(name: str, value: str | None) -> PartialDate | None:
+def parse_date(name: str, value: str | None) -> PartialDate | None:
     if value is None:
         return None
     try:
@@ -85,9 +85,9 @@ def policy_filters(
         region=region,
         actor=actor,
         actor_role=[r.value for r in actor_role],
-        announced_from=_date("announced_from", announced_from),
-        announced_to=_date("announced_to", announced_to),
-        in_force_on=_date("in_force_on", in_force_on),
+        announced_from=parse_date("announced_from", announced_from),
+        announced_to=parse_date("announced_to", announced_to),
+        in_force_on=parse_date("in_force_on", in_force_on),
     )
 
 
@@ -139,8 +139,8 @@ def goal_filters(
         q=q,
         policy=policy,
         actor=actor,
-        deadline_from=_date("deadline_from", deadline_from),
-        deadline_to=_date("deadline_to", deadline_to),
+        deadline_from=parse_date("deadline_from", deadline_from),
+        deadline_to=parse_date("deadline_to", deadline_to),
     )
 
 

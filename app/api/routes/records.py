@@ -16,21 +16,26 @@ from app.api.deps import (
     ListParamsDep,
     SessionDep,
     SessionFactoryDep,
+    SettingsDep,
     WriteKey,
     reject_unknown_query_params,
 )
 from app.api.problems import problem_responses
 from app.api.routes import filters
 from app.api.streaming import stream_rows
+from app.errors import BadQuery, ErrorDetail
 from app.schemas.actor import ActorOut, ActorRecord
 from app.schemas.common import Page
+from app.schemas.explore import ChainLink, FacetOut
 from app.schemas.goal import GoalOut, GoalRecord
 from app.schemas.policy import PolicyOut, PolicyRecord
 from app.schemas.region import RegionOut, RegionRecord
 from app.schemas.source import SourceOut, SourceRecord
+from app.services import explore
 from app.services import records as record_service
 from app.services.queries import (
     Filters,
+    filtered_query,
     get_record,
     iter_record_pages,
     list_records,
@@ -97,6 +102,9 @@ ENDPOINTS = [
 ]
 
 
+EXPANSIONS: dict[ResourceName, set[str]] = {"policies": {"relations"}}
+
+
 def _negotiate(accept: str) -> str | None:
     if "text/csv" in accept:
         return "csv"
@@ -144,6 +152,16 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
         codec: CodecDep,
         params: ListParamsDep,
         filters: Annotated[Filters, Depends(spec.filters)],
+        settings: SettingsDep,
+        facet: Annotated[
+            list[str],
+            Query(
+                description="Count matching rows per value of these facets (repeatable): "
+                + ", ".join(explore.FACETS[name])
+                + ".",
+                examples=[next(iter(explore.FACETS[name]))],
+            ),
+        ] = [],  # noqa: B006
         format: Annotated[
             Literal["json", "csv", "ndjson"] | None,
             Query(
@@ -158,14 +176,30 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
                 session=factory(), resource=name, filters=filters, sort=params.sort, codec=codec
             )
             return stream_rows(pages, spec.out, spec.present, stream_format, name)
+        explore.check_facets(name, facet)
         page = list_records(
             session=session, resource=name, filters=filters, params=params, codec=codec
         )
+        facets = None
+        if facet:
+            counted = explore.facet_counts(
+                session=session,
+                resource=name,
+                filtered=filtered_query(session, name, filters),
+                names=facet,
+                max_values=settings.facet_max_values,
+                budget_ms=settings.facet_budget_ms,
+            )
+            facets = {
+                k: FacetOut.model_validate(v, from_attributes=True) for k, v in counted.items()
+            }
         next_url = None
         if page.next_cursor:
             next_url = str(request.url.include_query_params(cursor=page.next_cursor))
             response.headers["Link"] = f'<{next_url}>; rel="next"'
-        return Page[Out](items=spec.present(session, page.rows), total=page.total, next=next_url)
+        return Page[Out](
+            items=spec.present(session, page.rows), total=page.total, next=next_url, facets=facets
+        )
 
     @router.get(
         "/{key}",
@@ -174,8 +208,36 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
         description=f"A {singular} by id or slug, with its relations and citations embedded.",
         responses=problem_responses(404),
     )
-    def get_(key: Key, session: SessionDep) -> Any:
-        return present_one(session, get_record(session=session, resource=name, key=key))
+    def get_(
+        key: Key,
+        session: SessionDep,
+        settings: SettingsDep,
+        expand: Annotated[
+            list[str],
+            Query(
+                description="Extra detail: `relations` (policies only) adds `relation_chain`, "
+                "the policies reached by following implements/supports/amends onward.",
+                examples=["relations"],
+            ),
+        ] = [],  # noqa: B006
+    ) -> Any:
+        allowed = EXPANSIONS.get(name, set())
+        unknown = [e for e in expand if e not in allowed]
+        if unknown:
+            raise BadQuery(
+                f"cannot expand {', '.join(unknown)} on {name}",
+                [ErrorDetail("/query/expand", f"allowed: {', '.join(sorted(allowed)) or 'none'}")],
+            )
+        row = get_record(session=session, resource=name, key=key)
+        out = present_one(session, row)
+        if "relations" in expand:
+            out.relation_chain = [
+                ChainLink(**link)
+                for link in explore.relation_chain(
+                    session=session, policy=row, max_depth=settings.expand_max_depth
+                )
+            ]
+        return out
 
     @router.post(
         "",
