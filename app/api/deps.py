@@ -52,7 +52,11 @@ def list_params(
     settings: SettingsDep,
     limit: Annotated[
         int | None,
-        Query(ge=1, description="Rows per page (default 50, at most 200).", examples=[50]),
+        Query(
+            ge=0,
+            description="Rows per page (default 50, at most 200; 0 for just the total/facets).",
+            examples=[50],
+        ),
     ] = None,
     cursor: Annotated[
         str | None,
@@ -78,7 +82,10 @@ def list_params(
             [ErrorDetail(pointer="/query/limit", detail=f"at most {settings.max_page_size}")],
         )
     return ListParams(
-        limit=limit or settings.default_page_size, cursor=cursor, sort=sort, count=count
+        limit=settings.default_page_size if limit is None else limit,
+        cursor=cursor,
+        sort=sort,
+        count=count,
     )
 
 

@@ -176,6 +176,8 @@ def keyset_page(
     total = None
     if count:
         total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    if limit == 0:
+        return PageResult(rows=[], total=total, next_cursor=None)
     paged = stmt
     if cursor:
         values = codec.decode(cursor, sort_spec, len(keys))

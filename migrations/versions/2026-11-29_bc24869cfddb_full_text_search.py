@@ -5,6 +5,7 @@ Revises: a986541022bc
 Create Date: 2026-11-29 03:23:41.461656
 """
 
+import contextlib
 import json
 import re
 from collections.abc import Sequence
@@ -54,10 +55,8 @@ def _text(*values: Any) -> str:
     words: list[str] = []
     for value in values:
         if isinstance(value, str) and value[:1] in "[{":
-            try:
+            with contextlib.suppress(ValueError):
                 value = json.loads(value)
-            except ValueError:
-                pass
         if isinstance(value, dict):
             words.extend(str(v) for v in value.values())
         elif isinstance(value, list):
@@ -104,7 +103,7 @@ def upgrade() -> None:
                 "title": _text(row[1]),
                 "body": _text(*row[2:]),
             }
-            for row in bind.execute(sa.text(f"SELECT {columns} FROM {table}"))  # noqa: S608
+            for row in bind.execute(sa.text(f"SELECT {columns} FROM {table}"))
         ]
         if rows:
             bind.execute(sa.insert(documents), rows)

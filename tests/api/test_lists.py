@@ -81,7 +81,9 @@ def test_limit_bounds(client: TestClient) -> None:
     assert len(client.get("/api/v1/actors", params={"limit": 200}).json()["items"]) <= 200
     problem = assert_problem(client.get("/api/v1/actors", params={"limit": 201}), 400)
     assert problem["errors"][0]["pointer"] == "/query/limit"
-    assert_problem(client.get("/api/v1/actors", params={"limit": 0}), 400)
+    assert_problem(client.get("/api/v1/actors", params={"limit": -1}), 400)
+    empty = client.get("/api/v1/actors", params={"limit": 0}).json()
+    assert empty["items"] == [] and empty["total"] > 0 and empty["next"] is None
     assert_problem(client.get("/api/v1/actors", params={"limit": "many"}), 400)
 
 
