@@ -94,11 +94,16 @@ def db_current() -> None:
 
 
 @keys_app.command("create")
-def keys_create(name: Annotated[str, typer.Argument(help="Who or what the key is for.")]) -> None:
+def keys_create(
+    name: Annotated[str, typer.Argument(help="Who or what the key is for.")],
+    scope: Annotated[
+        str, typer.Option(help="read-write (records) or admin (also imports and keys).")
+    ] = "read-write",
+) -> None:
     """Create an API key and print it (it is shown only this once)."""
     with _session_factory()() as session:
         try:
-            _key, secret = key_service.create_key(session=session, name=name)
+            _key, secret = key_service.create_key(session=session, name=name, scope=scope)
         except PolicyDBError as error:
             _fail(error)
     typer.echo(secret)
@@ -110,7 +115,8 @@ def keys_list() -> None:
     with _session_factory()() as session:
         for key in key_service.list_keys(session=session):
             revoked = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
-            typer.echo(f"{key.name}\t{key.prefix}…\t{key.created_at:%Y-%m-%d %H:%M}\t{revoked}")
+            created = f"{key.created_at:%Y-%m-%d %H:%M}"
+            typer.echo(f"{key.name}\t{key.scope}\t{key.prefix}…\t{created}\t{revoked}")
 
 
 @keys_app.command("revoke")

@@ -31,6 +31,19 @@ class Settings(BaseSettings):
     graph_max_nodes: int = Field(default=1000, ge=1)
     graph_max_depth: int = Field(default=4, ge=1)
     expand_max_depth: int = Field(default=10, ge=1, description="Relation chain depth.")
+    require_if_match: bool = Field(
+        default=False, description="Writes without If-Match are refused (428)."
+    )
+    query_timeout_ms: int = Field(
+        default=10_000, ge=10, description="Longest a request's database work may run (503)."
+    )
+    rate_limit_per_second: float = Field(
+        default=50.0, ge=0, description="Sustained requests per second per client; 0: no limit."
+    )
+    rate_limit_burst: int = Field(default=200, ge=1, description="Requests a client may burst.")
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed by CORS; empty: CORS off."
+    )
     seed_on_start: bool = Field(
         default=True, description="`policydb serve` loads seed_data/ into an empty database."
     )

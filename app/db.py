@@ -1,10 +1,11 @@
 """Engine and session factory built from Settings; nothing connects at import time."""
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -25,17 +26,68 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _begin_sqlite(connection: Connection) -> None:
+    # A transaction that will write takes the write lock at once (IMMEDIATE): a deferred one
+    # that read first could not upgrade after another writer committed ("database is locked").
+    write = connection.get_execution_options().get("policydb_write")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
     """An engine with the per-engine settings policydb relies on (FKs and WAL on SQLite)."""
     engine = create_engine(database_url, json_serializer=_json_dumps, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _configure_sqlite)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", _begin_sqlite)
+        event.listen(engine, "checkin", _clear_progress_handler)
     return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+
+
+def set_deadline(session: Session, milliseconds: int) -> None:
+    """Bound all database work of this session (a request) to ``milliseconds`` from now."""
+    session.info["deadline"] = time.monotonic() + milliseconds / 1000
+
+
+def apply_deadline(connection: Connection, deadline: float | None) -> None:
+    """Make the database abort statements running past ``deadline`` (None: no bound).
+
+    SQLite checks a progress handler every few thousand VM steps; PostgreSQL gets a
+    transaction-local statement_timeout. Either way the error that results is reported as a
+    503 "query took too long" (app/api/problems.py).
+    """
+    if connection.dialect.name == "postgresql":
+        remaining = 0 if deadline is None else max(1, int((deadline - time.monotonic()) * 1000))
+        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {remaining}")
+        return
+    dbapi = connection.connection.dbapi_connection
+    if dbapi is None:
+        return
+    if deadline is None:
+        dbapi.set_progress_handler(None, 0)
+    else:
+        dbapi.set_progress_handler(lambda: int(time.monotonic() > deadline), 2000)
+
+
+def is_timeout(error: Exception) -> bool:
+    """Whether a database error means a statement ran out of time."""
+    message = str(error).lower()
+    return "interrupted" in message or "statement timeout" in message
+
+
+@event.listens_for(Session, "after_begin")
+def _bound_transaction(session: Session, _transaction: Any, connection: Connection) -> None:
+    deadline = session.info.get("deadline")
+    if deadline is not None:
+        apply_deadline(connection, deadline)
+
+
+def _clear_progress_handler(dbapi_connection: Any, _record: Any) -> None:
+    # A pooled SQLite connection must not carry one request's deadline into the next.
+    dbapi_connection.set_progress_handler(None, 0)
 
 
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:

@@ -69,6 +69,30 @@ class TooLarge(PolicyDBError):
     title = "Request too large"
 
 
+class PreconditionFailed(PolicyDBError):
+    """The record changed since the client last saw it (If-Match did not match)."""
+
+    title = "Precondition failed"
+
+    def __init__(self, detail: str, current_etag: str | None = None) -> None:
+        super().__init__(detail)
+        self.current_etag = current_etag
+
+
+class PreconditionRequired(PolicyDBError):
+    title = "Precondition required"
+
+
+class InsufficientScope(PolicyDBError):
+    title = "Insufficient scope"
+
+
+class QueryTimeout(PolicyDBError):
+    """A query ran past the per-request time limit."""
+
+    title = "Query took too long"
+
+
 def validation_errors(
     exc: ValidationError, prefix: tuple[str | int, ...] = ()
 ) -> list[ErrorDetail]:

@@ -3,10 +3,12 @@
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
+from app.api.middleware import GuardMiddleware
 from app.api.problems import install_problem_handlers
-from app.api.routes import bundle, explore, meta, records
+from app.api.routes import admin, bundle, explore, meta, records
 from app.config import Settings, get_settings
 from app.db import make_engine, make_session_factory
 from app.schemas.bundle import Bundle
@@ -34,6 +36,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         favicon_url=None,
     )
+    app.add_middleware(GuardMiddleware, settings=settings)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+            expose_headers=["ETag", "Link", "Location", "X-Request-ID", "Retry-After"],
+        )
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
     app.state.session_factory = make_session_factory(app.state.engine)
@@ -41,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for endpoints in records.ENDPOINTS:
         app.include_router(records.build_router(endpoints), prefix="/api/v1")
     app.include_router(bundle.router)
+    app.include_router(admin.router)
     app.include_router(explore.router)
     app.include_router(meta.router)
     _document_bundle(app)

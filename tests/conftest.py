@@ -93,7 +93,7 @@ def engine(database: Database) -> Iterator[Engine]:
     engine = database.engine()
     with Session(engine) as session:
         data, source_map = read_bundle_path(SEED)
-        import_bundle(session=session, data=data, source_map=source_map)
+        import_bundle(session=session, data=data, source_map=source_map, changed_by="seed")
     yield engine
     engine.dispose()
 
@@ -141,8 +141,10 @@ def client(app: FastAPI, session_factory: sessionmaker[Session]) -> Iterator[Tes
 
 @pytest.fixture
 def auth(session: Session) -> dict[str, str]:
-    """Headers with a valid API key (created inside the test's transaction)."""
-    _key, secret = key_service.create_key(session=session, name=f"test-{uuid.uuid4().hex[:8]}")
+    """Headers with a valid admin API key (created inside the test's transaction)."""
+    _key, secret = key_service.create_key(
+        session=session, name=f"test-{uuid.uuid4().hex[:8]}", scope="admin"
+    )
     return {"Authorization": f"Bearer {secret}"}
 
 

@@ -9,9 +9,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
+from app.db import set_deadline
 from app.errors import BadQuery, ErrorDetail
 from app.models import ApiKey
-from app.services.keys import authenticate
+from app.services.keys import authenticate, require_scope
 from app.services.paging import CursorCodec
 from app.services.queries import ListParams
 
@@ -19,6 +20,9 @@ from app.services.queries import ListParams
 def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def get_session_factory(request: Request) -> sessionmaker[Session]:
@@ -29,15 +33,15 @@ def get_session_factory(request: Request) -> sessionmaker[Session]:
 SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory)]
 
 
-def get_session(factory: SessionFactoryDep) -> Iterator[Session]:
+def get_session(factory: SessionFactoryDep, settings: SettingsDep) -> Iterator[Session]:
     session = factory()
+    set_deadline(session, settings.query_timeout_ms)
     try:
         yield session
     finally:
         session.close()
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
@@ -131,3 +135,10 @@ def require_key(
 
 
 WriteKey = Annotated[ApiKey, Depends(require_key)]
+
+
+def require_admin_key(key: WriteKey) -> ApiKey:
+    return require_scope(key, "admin")
+
+
+AdminKey = Annotated[ApiKey, Depends(require_admin_key)]

@@ -9,17 +9,23 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.db import is_timeout
 from app.errors import (
     BadQuery,
     Conflict,
     ErrorDetail,
+    InsufficientScope,
     InvalidInput,
     KeyRevoked,
     NotAuthenticated,
     NotFound,
     PolicyDBError,
+    PreconditionFailed,
+    PreconditionRequired,
+    QueryTimeout,
     TooLarge,
     pointer,
 )
@@ -37,6 +43,10 @@ STATUS: dict[type[PolicyDBError], int] = {
     NotAuthenticated: 401,
     KeyRevoked: 403,
     TooLarge: 413,
+    PreconditionFailed: 412,
+    PreconditionRequired: 428,
+    InsufficientScope: 403,
+    QueryTimeout: 503,
 }
 
 
@@ -84,7 +94,13 @@ def problem_response(
 def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, PolicyDBError)
     status = next(code for cls, code in STATUS.items() if isinstance(exc, cls))
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers: dict[str, str] | None = None
+    if status == 401:
+        headers = {"WWW-Authenticate": "Bearer"}
+    elif isinstance(exc, PreconditionFailed) and exc.current_etag:
+        headers = {"ETag": exc.current_etag}
+    elif status == 503:
+        headers = {"Retry-After": "1"}
     return problem_response(
         request, status, exc.detail, title=exc.title, errors=exc.errors, headers=headers
     )
@@ -114,6 +130,23 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    if is_timeout(exc):
+        return problem_response(
+            request,
+            503,
+            "the query took longer than this server allows; narrow the filters or retry",
+            title=QueryTimeout.title,
+            headers={"Retry-After": "1"},
+        )
+    if isinstance(exc, OperationalError):
+        log.error("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return problem_response(
+            request, 503, "the database is unavailable; retry shortly", headers={"Retry-After": "5"}
+        )
+    return _unexpected_error(request, exc)
+
+
 def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     # Never leak a trace or SQL; the log has it.
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -124,6 +157,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PolicyDBError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)
 
 

@@ -5,6 +5,7 @@ from app.models.api_key import ApiKey
 from app.models.base import Base
 from app.models.citation import Citation
 from app.models.goal import Goal
+from app.models.history import HistoryEntry
 from app.models.policy import Policy, PolicyActor, PolicyRegion, PolicyRelation, PolicyTopic
 from app.models.region import Region
 from app.models.search import SearchDocument
@@ -16,6 +17,7 @@ __all__ = [
     "Base",
     "Citation",
     "Goal",
+    "HistoryEntry",
     "Policy",
     "PolicyActor",
     "PolicyRegion",

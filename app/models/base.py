@@ -6,7 +6,7 @@ from typing import Any, ClassVar, overload
 
 from sqlalchemy import JSON, DateTime, Dialect, MetaData, Numeric, String, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from app.partial_dates import PartialDate
 
@@ -55,12 +55,19 @@ class Base(DeclarativeBase):
 
 
 class RecordMixin:
-    """The columns every top-level record has: id, a stable slug (the import key), timestamps."""
+    """The columns every top-level record has: id, a stable slug (the import key), timestamps,
+    and a version that every UPDATE checks and bumps, so concurrent writers cannot silently
+    overwrite each other (the loser's flush fails with StaleDataError)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
 
 
 class PartialDateField:

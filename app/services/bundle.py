@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.errors import ErrorDetail, InvalidInput, TooLarge, pointer, validation_errors
 from app.schemas.bundle import BUNDLE_FORMAT, BUNDLE_VERSION, ImportCounts, ImportReport
 from app.services.resources import RESOURCES, WRITE_ORDER, RecordModel, ResourceName, record_dump
-from app.services.writes import Change, apply_changes
+from app.services.writes import Change, apply_changes, begin_write
 
 ImportMode = Literal["upsert", "insert", "replace"]
 # Where a pointer into the bundle came from in the user's files (CSV file and line).
@@ -93,11 +93,13 @@ def import_bundle(
     max_records: int | None = None,
     source_map: SourceMap | None = None,
     progress: Progress | None = None,
+    changed_by: str = "import",
 ) -> ImportReport:
     """Validate and apply a whole bundle in one transaction (rolled back on a dry run)."""
     if max_records is not None and (total := record_count(data)) > max_records:
         raise TooLarge(f"the bundle has {total} records; at most {max_records} per request")
     changes, errors, invalid_slugs = _validate(data)
+    begin_write(session)  # imports queue behind each other instead of interleaving
 
     deletions: list[tuple[ResourceName, RecordModel]] = []
     for name in WRITE_ORDER:
@@ -117,10 +119,9 @@ def import_bundle(
             keep = {getattr(c.record, "slug") for c in batch} | {  # noqa: B009
                 slug for kind, slug in invalid_slugs if kind == name
             }
-            model = RESOURCES[name].model
-            for row in session.scalars(
-                select(model).where(model.slug.not_in(keep) if keep else true())
-            ):
+            spec = RESOURCES[name]
+            absent = select(spec.model).where(spec.model.slug.not_in(keep) if keep else true())
+            for row in session.scalars(absent.options(*spec.load_for_write)):
                 deletions.append((name, row))
 
     try:
@@ -131,6 +132,7 @@ def import_bundle(
             known=invalid_slugs,
             errors=errors,
             progress=progress,
+            changed_by=changed_by,
         )
     except InvalidInput as exc:
         session.rollback()

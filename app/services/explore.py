@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
+from app.db import apply_deadline, is_timeout
 from app.errors import BadQuery, ErrorDetail, NotFound
 from app.models import (
     Actor,
@@ -44,40 +45,34 @@ from app.vocabularies import label
 
 
 # ---------------------------------------------------------------------------- time budget
-class QueryTimeout(Exception):
+class BudgetExceeded(Exception):
     """A bounded query ran out of time."""
 
 
 @contextmanager
 def time_budget(session: Session, milliseconds: int) -> Iterator[None]:
-    """Abort the statements run inside after ``milliseconds`` (raising QueryTimeout).
+    """Abort the statements run inside after ``milliseconds`` (raising BudgetExceeded).
 
-    Runs inside a SAVEPOINT, so a timed-out statement leaves the transaction usable.
+    Runs inside a SAVEPOINT, so a timed-out statement leaves the transaction usable; the
+    request's own deadline (if sooner) still applies, and is restored afterwards.
     """
     connection = session.connection()
-    nested = connection.begin_nested()
-    dialect = connection.dialect.name
-    dbapi = connection.connection.dbapi_connection
+    request_deadline = session.info.get("deadline")
     deadline = time.monotonic() + milliseconds / 1000
+    if request_deadline is not None:
+        deadline = min(deadline, request_deadline)
+    nested = connection.begin_nested()
     try:
-        if dialect == "postgresql":
-            connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(milliseconds)}")
-        else:
-            assert dbapi is not None
-            dbapi.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
+        apply_deadline(connection, deadline)
         yield
-        if dialect == "postgresql":
-            connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+        apply_deadline(connection, request_deadline)
         nested.commit()
     except (OperationalError, DBAPIError) as exc:
         nested.rollback()
-        message = str(exc).lower()
-        if "interrupt" in message or "statement timeout" in message or "canceling" in message:
-            raise QueryTimeout from None
+        apply_deadline(connection, request_deadline)
+        if is_timeout(exc):
+            raise BudgetExceeded from None
         raise
-    finally:
-        if dialect != "postgresql" and dbapi is not None:
-            dbapi.set_progress_handler(None, 0)
 
 
 # --------------------------------------------------------------------------------- facets
@@ -223,7 +218,7 @@ def facet_counts(
         try:
             with time_budget(session, budget_ms):
                 rows = session.execute(ordered.limit(max_values + 1)).all()
-        except QueryTimeout:
+        except BudgetExceeded:
             results[name] = FacetResult(timed_out=True)
             continue
         values = [

@@ -8,7 +8,14 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import Conflict, KeyRevoked, NotAuthenticated, NotFound
+from app.errors import (
+    Conflict,
+    InsufficientScope,
+    InvalidInput,
+    KeyRevoked,
+    NotAuthenticated,
+    NotFound,
+)
 from app.models import ApiKey
 from app.models.base import utcnow
 
@@ -20,12 +27,23 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_key(*, session: Session, name: str) -> tuple[ApiKey, str]:
-    """Create a key; return the row and the secret, which is not stored anywhere."""
+SCOPES = ("read-write", "admin")
+
+
+def create_key(*, session: Session, name: str, scope: str = "read-write") -> tuple[ApiKey, str]:
+    """Create a key; return the row and the secret, which is not stored anywhere.
+
+    ``read-write`` keys may write records; ``admin`` keys may also import whole bundles and
+    manage keys.
+    """
+    if scope not in SCOPES:
+        raise InvalidInput(f"scope must be one of {', '.join(SCOPES)}")
+    if not name or len(name) > 100:
+        raise InvalidInput("a key name is 1 to 100 characters")
     if session.scalar(select(ApiKey.id).where(ApiKey.name == name)) is not None:
         raise Conflict(f"a key named {name!r} already exists")
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey(name=name, key_hash=_digest(secret), prefix=secret[:12])
+    key = ApiKey(name=name, key_hash=_digest(secret), prefix=secret[:12], scope=scope)
     session.add(key)
     session.commit()
     return key, secret
@@ -55,4 +73,10 @@ def authenticate(*, session: Session, secret: str | None) -> ApiKey:
         raise NotAuthenticated("unknown API key")
     if key.revoked_at is not None:
         raise KeyRevoked(f"the API key {key.name!r} was revoked")
+    return key
+
+
+def require_scope(key: ApiKey, scope: str) -> ApiKey:
+    if scope == "admin" and key.scope != "admin":
+        raise InsufficientScope(f"this needs an admin key; {key.name!r} is {key.scope}")
     return key

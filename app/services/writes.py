@@ -11,15 +11,17 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
-from app.errors import ErrorDetail, InvalidInput, pointer
+from app.errors import ErrorDetail, InvalidInput, PreconditionFailed, pointer
 from app.models import (
     Actor,
     Citation,
     Goal,
+    HistoryEntry,
     Policy,
     PolicyActor,
     PolicyRegion,
@@ -45,6 +47,8 @@ from app.services.resources import (
 )
 
 Location = tuple[str | int, ...]
+WRITE_INTENT = "policydb_write"  # execution option: this connection's transaction will write
+WRITE_LOCK_KEY = 7031  # PostgreSQL advisory lock that serialises writers
 
 
 @dataclass
@@ -267,10 +271,27 @@ def _iso_code_clashes(session: Session, changes: Sequence[Change]) -> list[Error
     return errors
 
 
+def begin_write(session: Session) -> None:
+    """Start the transaction a write runs in, holding the database's write lock from the start.
+
+    Writers queue here instead of failing halfway: SQLite gets BEGIN IMMEDIATE (see app/db.py),
+    PostgreSQL a transaction-level advisory lock. Serialised writers also commit history ids
+    in order, so the changes feed never skips an entry. Anything read before this (an API key
+    lookup) is ended first and forgotten, so checks made after it see the current rows.
+    """
+    if session.in_transaction():
+        session.commit()
+    session.expire_all()
+    connection = session.connection(execution_options={WRITE_INTENT: True})
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(func.pg_advisory_xact_lock(WRITE_LOCK_KEY)))
+
+
 def apply_changes(
     session: Session,
     changes: Sequence[Change],
     *,
+    changed_by: str,
     delete: Sequence[tuple[ResourceName, RecordModel]] = (),
     known: Iterable[tuple[ResourceName, str]] = (),
     errors: Sequence[ErrorDetail] = (),
@@ -278,6 +299,7 @@ def apply_changes(
 ) -> Outcome:
     """Check, then write a batch of records (and deletions) in the caller's transaction.
 
+    Every created, updated and deleted record gets a history entry in the same transaction.
     ``errors`` are problems the caller already found; they are reported with the rest.
     """
     targets, found = check_changes(
@@ -288,15 +310,16 @@ def apply_changes(
         raise InvalidInput(f"{len(errors)} problem(s) found; nothing was written", errors)
 
     outcome = Outcome()
+    history: list[_Pending] = []
     # Phase 1: a row for every record, so records can point at each other in any order.
     pending: list[tuple[Change, RecordModel]] = []
     for name in WRITE_ORDER:
         resource = RESOURCES[name]
         for change in (c for c in changes if c.resource == name):
             row = change.existing
-            if row is not None and record_dump(resource, resource.to_record(row)) == record_dump(
-                resource, change.record
-            ):
+            after = record_dump(resource, change.record)
+            before = record_dump(resource, resource.to_record(row)) if row is not None else {}
+            if row is not None and before == after:
                 outcome.count(name, "unchanged")
                 targets.rows[(name, row.slug)] = row
                 continue
@@ -304,14 +327,20 @@ def apply_changes(
                 row = resource.model(slug=_slug(change))
                 session.add(row)
                 outcome.count(name, "created")
+                history.append(_Pending(name, row, "create", before, after))
             else:
                 outcome.count(name, "updated")
                 row.updated_at = utcnow()
+                history.append(_Pending(name, row, "update", before, after))
             targets.rows[(name, _slug(change))] = row
             pending.append((change, row))
 
     for name, row in delete:
-        _delete_row(session, row)
+        resource = RESOURCES[name]
+        history.append(
+            _Pending(name, row, "delete", record_dump(resource, resource.to_record(row)), {})
+        )
+        session.delete(row)
         outcome.count(name, "deleted")
 
     # Phase 2: fields and links.
@@ -322,16 +351,47 @@ def apply_changes(
             progress(1)
     try:
         session.flush()
+        session.add_all(entry.to_entry(changed_by) for entry in history)
+        session.flush()
     except IntegrityError as exc:  # a constraint the checks above missed: still a clean refusal
         raise InvalidInput(
             "the database refused the change",
             [ErrorDetail(pointer="", detail=str(exc.orig).splitlines()[0])],
         ) from exc
+    except StaleDataError:
+        raise PreconditionFailed(
+            "the record was changed by someone else while this write was prepared; "
+            "fetch it again and retry"
+        ) from None
     return outcome
 
 
-def _delete_row(session: Session, row: RecordModel) -> None:
-    session.delete(row)
+@dataclass
+class _Pending:
+    """A history entry waiting for its row's id (known only after the flush)."""
+
+    resource: ResourceName
+    row: RecordModel
+    action: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+    def to_entry(self, changed_by: str) -> HistoryEntry:
+        keys = [*self.before, *(k for k in self.after if k not in self.before)]
+        fields = {
+            key: {"old": self.before.get(key), "new": self.after.get(key)}
+            for key in keys
+            if self.before.get(key) != self.after.get(key)
+        }
+        return HistoryEntry(
+            record_type=RESOURCES[self.resource].singular,
+            record_id=self.row.id,
+            slug=self.row.slug,
+            action=self.action,
+            changed_by=changed_by,
+            fields=fields,
+            snapshot=self.after or self.before,
+        )
 
 
 def _citations(citations: Sequence[CitationIn], targets: _Targets) -> list[Citation]:

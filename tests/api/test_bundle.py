@@ -210,7 +210,7 @@ def test_size_limits(database: Database, session_factory: sessionmaker[Session])
     with session_factory() as session:
         from app.services.keys import create_key
 
-        _key, secret = create_key(session=session, name="limits")
+        _key, secret = create_key(session=session, name="limits", scope="admin")
     auth = {"Authorization": f"Bearer {secret}"}
     with TestClient(app) as client:
         assert_problem(post_import(client, auth, big_bundle(200)), 413)

@@ -8,10 +8,10 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import (
+    AdminKey,
     SessionDep,
     SessionFactoryDep,
     SettingsDep,
-    WriteKey,
     reject_unknown_query_params,
 )
 from app.api.problems import problem_responses
@@ -41,7 +41,7 @@ async def read_limited_body(request: Request, limit: int) -> bytes:
     "/import",
     tags=["bundle"],
     summary="Import a bundle",
-    description="Needs an API key. The body is a bundle in JSON (`application/json`) or YAML "
+    description="Needs an admin API key. The body is a bundle in JSON (`application/json`) or YAML "
     "(`application/yaml`). Everything is validated first and applied in one transaction: on any "
     "error nothing changes and every problem is listed with its location.",
     response_model=ImportReport,
@@ -60,7 +60,7 @@ async def import_(
     request: Request,
     settings: SettingsDep,
     session: SessionDep,
-    _key: WriteKey,
+    key: AdminKey,
     dry_run: Annotated[
         bool, Query(description="Validate and report what would change; write nothing.")
     ] = False,
@@ -94,6 +94,7 @@ async def import_(
         mode=mode,
         dry_run=dry_run,
         max_records=settings.max_import_records,
+        changed_by=f"key:{key.name}",
     )
 
 

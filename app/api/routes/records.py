@@ -6,9 +6,11 @@ behaves the same way and a fix lands everywhere at once.
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response, status
+from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from app.api.deps import (
@@ -20,18 +22,22 @@ from app.api.deps import (
     WriteKey,
     reject_unknown_query_params,
 )
+from app.api.etags import etag_of, matches, write_precondition
 from app.api.problems import problem_responses
 from app.api.routes import filters
 from app.api.streaming import stream_rows
 from app.errors import BadQuery, ErrorDetail
+from app.models import ApiKey
 from app.schemas.actor import ActorOut, ActorRecord
 from app.schemas.common import Page
 from app.schemas.explore import ChainLink, FacetOut
 from app.schemas.goal import GoalOut, GoalRecord
+from app.schemas.history import HistoryEntryOut, HistoryPage, RecordAsOf
 from app.schemas.policy import PolicyOut, PolicyRecord
 from app.schemas.region import RegionOut, RegionRecord
 from app.schemas.source import SourceOut, SourceRecord
 from app.services import explore
+from app.services import history as history_service
 from app.services import records as record_service
 from app.services.queries import (
     Filters,
@@ -201,17 +207,33 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
             items=spec.present(session, page.rows), total=page.total, next=next_url, facets=facets
         )
 
+    def current(session: Session, key: str) -> Callable[[], Any]:
+        return lambda: present_one(session, get_record(session=session, resource=name, key=key))
+
+    def answer(session: Session, slug: str, response: Response) -> Any:
+        out = present_one(session, get_record(session=session, resource=name, key=slug))
+        response.headers["ETag"] = etag_of(out)
+        return out
+
     @router.get(
         "/{key}",
         response_model=Out,
         summary=f"Get one {singular}",
-        description=f"A {singular} by id or slug, with its relations and citations embedded.",
-        responses=problem_responses(404),
+        description=f"A {singular} by id or slug, with its relations and citations embedded. "
+        "The `ETag` header changes whenever the record or its links change; send it back in "
+        "`If-None-Match` (304 when unchanged) or `If-Match` on writes. With `as_of`, the "
+        f"{singular} as it was at that moment, read from its history (also after deletion).",
+        responses={**problem_responses(400, 404), 304: {"description": "Not modified"}},
     )
     def get_(
         key: Key,
         session: SessionDep,
         settings: SettingsDep,
+        response: Response,
+        if_none_match: Annotated[
+            str | None,
+            Header(description="ETags you hold.", examples=['"3f2a9c0d1e4b5a6978c8d7e6f5a4b3c2"']),
+        ] = None,
         expand: Annotated[
             list[str],
             Query(
@@ -220,7 +242,28 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
                 examples=["relations"],
             ),
         ] = [],  # noqa: B006
+        as_of: Annotated[
+            datetime | None,
+            Query(
+                description="An ISO 8601 moment: answer with the record as it was then.",
+                examples=["2026-01-01T00:00:00Z"],
+            ),
+        ] = None,
     ) -> Any:
+        if as_of is not None:
+            moment = as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
+            entry = history_service.record_as_of(
+                session=session, record_type=singular, key=key, moment=moment
+            )
+            return JSONResponse(
+                RecordAsOf(
+                    as_of=moment,
+                    changed_at=entry.changed_at,
+                    changed_by=entry.changed_by,
+                    history_id=entry.id,
+                    record=entry.snapshot,
+                ).model_dump(mode="json")
+            )
         allowed = EXPANSIONS.get(name, set())
         unknown = [e for e in expand if e not in allowed]
         if unknown:
@@ -230,6 +273,10 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
             )
         row = get_record(session=session, resource=name, key=key)
         out = present_one(session, row)
+        etag = etag_of(out)
+        if if_none_match is not None and matches(if_none_match, etag):
+            return Response(status_code=304, headers={"ETag": etag})
+        response.headers["ETag"] = etag
         if "relations" in expand:
             out.relation_chain = [
                 ChainLink(**link)
@@ -239,6 +286,45 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
             ]
         return out
 
+    @router.get(
+        "/{key}/history",
+        response_model=HistoryPage,
+        summary=f"History of a {singular}",
+        description="Every create, update and delete of the record, newest first, with who "
+        "made it and each changed field's old and new value. Deleted records keep theirs.",
+        responses=problem_responses(400, 404),
+    )
+    def history(
+        key: Key,
+        request: Request,
+        session: SessionDep,
+        codec: CodecDep,
+        limit: Annotated[
+            int, Query(ge=1, le=200, description="Entries per page.", examples=[50])
+        ] = 50,
+        cursor: Annotated[
+            str | None, Query(description="From the `next` link.", examples=[None])
+        ] = None,
+    ) -> HistoryPage:
+        before = int(codec.decode(cursor, "history", 1)[0]) if cursor else None
+        entries, next_before = history_service.record_history(
+            session=session, record_type=singular, key=key, limit=limit, before=before
+        )
+        next_url = None
+        if next_before is not None:
+            token = codec.encode("history", [next_before])
+            next_url = str(request.url.include_query_params(cursor=token))
+        return HistoryPage(items=[HistoryEntryOut.from_model(e) for e in entries], next=next_url)
+
+    write_responses = problem_responses(401, 403, 404, 409, 412, 422, 428)
+    IfMatch = Annotated[
+        str | None,
+        Header(
+            description="The ETag you last saw: the write fails (412) if stale.",
+            examples=['"3f2a9c0d1e4b5a6978c8d7e6f5a4b3c2"'],
+        ),
+    ]
+
     @router.post(
         "",
         response_model=Out,
@@ -247,35 +333,56 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
         description="Needs an API key. References to other records are by slug.",
         responses=problem_responses(401, 403, 409, 422),
     )
-    def create(record: Record, session: SessionDep, response: Response, _key: WriteKey) -> Any:
-        row = record_service.create_record(session=session, resource=name, record=record)
+    def create(record: Record, session: SessionDep, response: Response, key: WriteKey) -> Any:
+        row = record_service.create_record(
+            session=session, resource=name, record=record, changed_by=changed_by(key)
+        )
         response.headers["Location"] = f"/api/v1/{name}/{row.slug}"
-        return present_one(session, get_record(session=session, resource=name, key=row.slug))
+        return answer(session, row.slug, response)
 
     @router.put(
         "/{key}",
         response_model=Out,
         summary=f"Replace a {singular}",
         description="Needs an API key. The body is the whole record (the shape a GET returns; "
-        "read-only fields are ignored). A different slug renames the record.",
-        responses=problem_responses(401, 403, 404, 409, 422),
+        "read-only fields are ignored). A different slug renames the record. Send `If-Match` "
+        "with the ETag you read so that nobody else's change is overwritten.",
+        responses=write_responses,
     )
-    def replace(key: Key, record: Record, session: SessionDep, _key: WriteKey) -> Any:
-        row = record_service.replace_record(session=session, resource=name, key=key, record=record)
-        return present_one(session, get_record(session=session, resource=name, key=row.slug))
+    def replace(
+        key: Key,
+        record: Record,
+        session: SessionDep,
+        settings: SettingsDep,
+        response: Response,
+        api_key: WriteKey,
+        if_match: IfMatch = None,
+    ) -> Any:
+        check = write_precondition(if_match, settings.require_if_match, current(session, key))
+        row = record_service.replace_record(
+            session=session,
+            resource=name,
+            key=key,
+            record=record,
+            changed_by=changed_by(api_key),
+            precondition=check,
+        )
+        return answer(session, row.slug, response)
 
     @router.patch(
         "/{key}",
         response_model=Out,
         summary=f"Patch a {singular}",
         description="Needs an API key. An RFC 7396 JSON merge patch: given fields replace "
-        "the stored ones, `null` clears a field; lists are replaced whole.",
-        responses=problem_responses(401, 403, 404, 409, 422),
+        "the stored ones, `null` clears a field; lists are replaced whole. Honours `If-Match`.",
+        responses=write_responses,
     )
     def patch(
         key: Key,
         session: SessionDep,
-        _key: WriteKey,
+        settings: SettingsDep,
+        response: Response,
+        api_key: WriteKey,
         body: Annotated[
             dict[str, Any],
             Body(
@@ -283,27 +390,52 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
                 examples=[{"summary": "A corrected summary."}],
             ),
         ],
+        if_match: IfMatch = None,
     ) -> Any:
-        row = record_service.patch_record(session=session, resource=name, key=key, patch=body)
-        return present_one(session, get_record(session=session, resource=name, key=row.slug))
+        check = write_precondition(if_match, settings.require_if_match, current(session, key))
+        row = record_service.patch_record(
+            session=session,
+            resource=name,
+            key=key,
+            patch=body,
+            changed_by=changed_by(api_key),
+            precondition=check,
+        )
+        return answer(session, row.slug, response)
 
     @router.delete(
         "/{key}",
         status_code=status.HTTP_204_NO_CONTENT,
         summary=f"Delete a {singular}",
         description="Needs an API key. Refused (409) while other records point at it, unless "
-        "`force=true`, which removes those links first.",
-        responses=problem_responses(401, 403, 404, 409),
+        "`force=true`, which rewrites those records without the reference first (each change "
+        "recorded in their history). Honours `If-Match`.",
+        responses=problem_responses(401, 403, 404, 409, 412, 428),
     )
     def delete(
         key: Key,
         session: SessionDep,
-        _key: WriteKey,
+        settings: SettingsDep,
+        api_key: WriteKey,
         force: Annotated[
             bool, Query(description="Also remove links and references to the record.")
         ] = False,
+        if_match: IfMatch = None,
     ) -> Response:
-        record_service.delete_record(session=session, resource=name, key=key, force=force)
+        check = write_precondition(if_match, settings.require_if_match, current(session, key))
+        record_service.delete_record(
+            session=session,
+            resource=name,
+            key=key,
+            force=force,
+            changed_by=changed_by(api_key),
+            precondition=check,
+        )
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     return router
+
+
+def changed_by(key: ApiKey) -> str:
+    """How history names a change made with this API key."""
+    return f"key:{key.name}"

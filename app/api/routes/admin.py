@@ -1,0 +1,123 @@
+"""The changes feed and API key management."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from pydantic import BaseModel, Field
+
+from app.api.deps import AdminKey, CodecDep, SessionDep, reject_unknown_query_params
+from app.api.problems import problem_responses
+from app.models import ApiKey
+from app.schemas.history import ChangesPage, HistoryEntryOut
+from app.services import history as history_service
+from app.services import keys as key_service
+from app.services.writes import begin_write
+
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(reject_unknown_query_params)])
+CHANGES_SORT = "changes"
+
+
+@router.get(
+    "/changes",
+    tags=["history"],
+    response_model=ChangesPage,
+    summary="Changes feed",
+    description="Every create, update and delete, oldest first. Poll `next` (or pass the "
+    "returned `cursor` as `since`) to receive only what changed after the last entry you saw.",
+    responses=problem_responses(400),
+)
+def changes(
+    request: Request,
+    session: SessionDep,
+    codec: CodecDep,
+    since: Annotated[
+        str | None,
+        Query(
+            description="The `cursor` of a previous answer; omit to start from the beginning.",
+            examples=[None],
+        ),
+    ] = None,
+    limit: Annotated[
+        int, Query(ge=1, le=1000, description="Entries per answer.", examples=[100])
+    ] = 100,
+) -> ChangesPage:
+    after = int(codec.decode(since, CHANGES_SORT, 1)[0]) if since else None
+    entries, last = history_service.changes_since(session=session, after=after, limit=limit)
+    cursor = codec.encode(CHANGES_SORT, [last]) if last is not None else None
+    params = {"since": cursor} if cursor else {}
+    next_url = str(request.url.remove_query_params("since").include_query_params(**params))
+    return ChangesPage(
+        items=[HistoryEntryOut.from_model(e) for e in entries], next=next_url, cursor=cursor
+    )
+
+
+class KeyIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100, examples=["ingest-script"])
+    scope: Literal["read-write", "admin"] = "read-write"
+
+
+class KeyOut(BaseModel):
+    name: str
+    scope: str
+    prefix: str = Field(description="The key's first characters, to recognise it.")
+    created_at: str
+    revoked_at: str | None
+
+    @classmethod
+    def from_model(cls, key: ApiKey) -> "KeyOut":
+        return cls(
+            name=key.name,
+            scope=key.scope,
+            prefix=key.prefix,
+            created_at=key.created_at.isoformat(),
+            revoked_at=key.revoked_at.isoformat() if key.revoked_at else None,
+        )
+
+
+class NewKeyOut(KeyOut):
+    key: str = Field(description="The secret: shown this once, stored only as a hash.")
+
+
+@router.get(
+    "/keys",
+    tags=["keys"],
+    response_model=list[KeyOut],
+    summary="List API keys",
+    description="Needs an admin key. Names, scopes and prefixes; never the secrets.",
+    responses=problem_responses(401, 403),
+)
+def list_keys(session: SessionDep, _admin: AdminKey) -> list[KeyOut]:
+    return [KeyOut.from_model(k) for k in key_service.list_keys(session=session)]
+
+
+@router.post(
+    "/keys",
+    tags=["keys"],
+    response_model=NewKeyOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an API key",
+    description="Needs an admin key. The answer holds the new secret, shown only this once.",
+    responses=problem_responses(401, 403, 409, 422),
+)
+def create_key(body: KeyIn, session: SessionDep, _admin: AdminKey) -> NewKeyOut:
+    begin_write(session)
+    key, secret = key_service.create_key(session=session, name=body.name, scope=body.scope)
+    return NewKeyOut(**KeyOut.from_model(key).model_dump(), key=secret)
+
+
+@router.delete(
+    "/keys/{name}",
+    tags=["keys"],
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke an API key",
+    description="Needs an admin key. Requests with the revoked key get 403 from then on.",
+    responses=problem_responses(401, 403, 404),
+)
+def revoke_key(
+    name: Annotated[str, Path(description="The key's name.", examples=["ingest-script"])],
+    session: SessionDep,
+    _admin: AdminKey,
+) -> Response:
+    begin_write(session)
+    key_service.revoke_key(session=session, name=name)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

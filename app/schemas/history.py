@@ -1,0 +1,61 @@
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from app.models import HistoryEntry
+
+
+class FieldChange(BaseModel):
+    old: Any = Field(description="The value before (null when the record was created).")
+    new: Any = Field(description="The value after (null when the record was deleted).")
+
+
+class HistoryEntryOut(BaseModel):
+    id: int = Field(description="Position in the global changes feed.")
+    type: str = Field(examples=["policy"])
+    record_id: int
+    slug: str
+    action: str = Field(examples=["update"], description="create, update or delete.")
+    changed_by: str = Field(
+        examples=["key:alice"],
+        description="Who made it: `key:<API key name>`, `cli`, `seed` or `import`.",
+    )
+    changed_at: datetime
+    fields: dict[str, FieldChange] = Field(description="Every changed field, links included.")
+
+    @classmethod
+    def from_model(cls, entry: HistoryEntry) -> "HistoryEntryOut":
+        return cls(
+            id=entry.id,
+            type=entry.record_type,
+            record_id=entry.record_id,
+            slug=entry.slug,
+            action=entry.action,
+            changed_by=entry.changed_by,
+            changed_at=entry.changed_at,
+            fields={k: FieldChange(**v) for k, v in entry.fields.items()},
+        )
+
+
+class HistoryPage(BaseModel):
+    items: list[HistoryEntryOut]
+    next: str | None
+
+
+class ChangesPage(BaseModel):
+    items: list[HistoryEntryOut]
+    next: str = Field(
+        description="Poll this URL for later changes (it carries the cursor of the last one)."
+    )
+    cursor: str | None = Field(description="The `since` value for the next poll.")
+
+
+class RecordAsOf(BaseModel):
+    """A record as it was at a past moment, from its history."""
+
+    as_of: datetime
+    changed_at: datetime = Field(description="When that state was written.")
+    changed_by: str
+    history_id: int
+    record: dict[str, Any] = Field(description="The record's writable fields at that moment.")
