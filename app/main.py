@@ -7,7 +7,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
 from app.api.middleware import GuardMiddleware
-from app.api.problems import install_problem_handlers
+from app.api.problems import COMMON_PROBLEMS, install_problem_handlers, problem_responses
 from app.api.routes import admin, bundle, explore, meta, records
 from app.config import Settings, get_settings
 from app.db import make_engine, make_session_factory
@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         favicon_url=None,
+        responses=problem_responses(*COMMON_PROBLEMS),
     )
     app.add_middleware(GuardMiddleware, settings=settings)
     if settings.cors_origins:

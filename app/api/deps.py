@@ -66,7 +66,7 @@ def list_params(
         str | None,
         Query(
             description="Opaque cursor from the `next` link of the previous page.",
-            examples=["eyJzIjogImlkIiwgInYiOiBbNTBdfQ.2c4be1b3f0d8a9e7c6b5a4f3e2d1c0b9"],
+            examples=[None],
         ),
     ] = None,
     sort: Annotated[

@@ -20,7 +20,8 @@ from pydantic import (
 
 from app.partial_dates import PartialDate
 
-SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+# Lower-case words joined by hyphens; never digits alone, which would read as a numeric id.
+SLUG_PATTERN = r"^(?:[a-z0-9]+(?:-[a-z0-9]+)+|[a-z0-9]*[a-z][a-z0-9]*)$"
 Slug = Annotated[
     str,
     StringConstraints(pattern=SLUG_PATTERN, min_length=1, max_length=120),

@@ -55,9 +55,9 @@ def _validate(data: Any) -> tuple[list[Change], list[ErrorDetail], set[tuple[Res
     changes: list[Change] = []
     invalid_slugs: set[tuple[ResourceName, str]] = set()
     for name in WRITE_ORDER:
-        items = data.get(name) or []
+        items = data.get(name, [])
         if not isinstance(items, list):
-            errors.append(ErrorDetail(pointer(name), "expected a list of records"))
+            errors.append(ErrorDetail(pointer(name), "expected a list of records ([] for none)"))
             continue
         for index, item in enumerate(items):
             slug = item.get("slug") if isinstance(item, dict) else None

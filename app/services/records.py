@@ -246,7 +246,10 @@ def _referring_rows(
             conditions.append(model.id.in_(select(owner).where(target == row_id)))
     if not conditions:
         return []
-    query = select(model).where(or_(*conditions), model.id != row_id).options(*spec.load_for_write)
+    query = select(model).where(or_(*conditions))
+    if name == resource:
+        query = query.where(model.id != row_id)
+    query = query.options(*spec.load_for_write)
     return list(session.scalars(query))
 
 

@@ -199,6 +199,7 @@ def test_bad_syntax_and_shape(client: TestClient, auth: dict[str, str]) -> None:
     assert_problem(post_import(client, auth, [1, 2, 3]), 422)
     assert_problem(post_import(client, auth, {"format": "other"}), 422)
     assert_problem(post_import(client, auth, {"regions": {"a": 1}}), 422)
+    assert_problem(post_import(client, auth, {"goals": {}}), 422)  # found by schemathesis
     assert_problem(client.post("/api/v1/import", json={}), 401)
 
 

@@ -141,6 +141,7 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
         "",
         response_model=Page[Out],
         summary=f"List {name}",
+        operation_id=f"list_{name}",
         description=f"Filter, sort and page through {name}. Each item embeds its relations; "
         "the `next` URL (and the `Link` header) fetches the following page. With "
         "`format=csv` or `format=ndjson` (or `Accept: text/csv` / `application/x-ndjson`) "
@@ -217,8 +218,9 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
 
     @router.get(
         "/{key}",
-        response_model=Out,
+        response_model=Out | RecordAsOf,
         summary=f"Get one {singular}",
+        operation_id=f"get_{singular}",
         description=f"A {singular} by id or slug, with its relations and citations embedded. "
         "The `ETag` header changes whenever the record or its links change; send it back in "
         "`If-None-Match` (304 when unchanged) or `If-Match` on writes. With `as_of`, the "
@@ -290,6 +292,7 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
         "/{key}/history",
         response_model=HistoryPage,
         summary=f"History of a {singular}",
+        operation_id=f"history_of_{singular}",
         description="Every create, update and delete of the record, newest first, with who "
         "made it and each changed field's old and new value. Deleted records keep theirs.",
         responses=problem_responses(400, 404),
@@ -330,8 +333,27 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
         response_model=Out,
         status_code=status.HTTP_201_CREATED,
         summary=f"Create a {singular}",
+        operation_id=f"create_{singular}",
         description="Needs an API key. References to other records are by slug.",
-        responses=problem_responses(401, 403, 409, 422),
+        responses={
+            **problem_responses(401, 403, 409, 422),
+            201: {
+                "description": f"The new {singular}; `Location` names it.",
+                "links": {
+                    f"{verb.capitalize()}{singular.capitalize()}": {
+                        "operationId": f"{verb}_{singular}",
+                        "parameters": {"key": "$response.body#/slug"},
+                    }
+                    for verb in ("get", "replace", "patch", "delete")
+                }
+                | {
+                    f"HistoryOf{singular.capitalize()}": {
+                        "operationId": f"history_of_{singular}",
+                        "parameters": {"key": "$response.body#/slug"},
+                    }
+                },
+            },
+        },
     )
     def create(record: Record, session: SessionDep, response: Response, key: WriteKey) -> Any:
         row = record_service.create_record(
@@ -344,6 +366,7 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
         "/{key}",
         response_model=Out,
         summary=f"Replace a {singular}",
+        operation_id=f"replace_{singular}",
         description="Needs an API key. The body is the whole record (the shape a GET returns; "
         "read-only fields are ignored). A different slug renames the record. Send `If-Match` "
         "with the ETag you read so that nobody else's change is overwritten.",
@@ -373,6 +396,7 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
         "/{key}",
         response_model=Out,
         summary=f"Patch a {singular}",
+        operation_id=f"patch_{singular}",
         description="Needs an API key. An RFC 7396 JSON merge patch: given fields replace "
         "the stored ones, `null` clears a field; lists are replaced whole. Honours `If-Match`.",
         responses=write_responses,
@@ -407,6 +431,7 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
         "/{key}",
         status_code=status.HTTP_204_NO_CONTENT,
         summary=f"Delete a {singular}",
+        operation_id=f"delete_{singular}",
         description="Needs an API key. Refused (409) while other records point at it, unless "
         "`force=true`, which rewrites those records without the reference first (each change "
         "recorded in their history). Honours `If-Match`.",
