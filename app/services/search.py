@@ -250,48 +250,31 @@ def search(
     limit: int,
     after: tuple[float, int] | None = None,
 ) -> tuple[list[Hit], int]:
-    """Ranked hits (best first; ties by document id) and how many match in all."""
+    """Ranked hits (best first; ties by document id) and how many match in all.
+
+    Ranking touches every match, so it reads ids and scores only; snippets, the costly part,
+    are made for the page's hits alone.
+    """
     terms = parse_query(q)
     types = list(record_types) or list(RECORD_TYPES)
-    if _is_postgres(session):
+    postgres = _is_postgres(session)
+    params: dict[str, Any] = {} if postgres else {"fts_query": _fts5_query(terms)}
+    if postgres:
         query = func.to_tsquery("simple", _tsquery(terms))
         document: Any = literal_column("search_documents.document")
-        score: Any = func.ts_rank(document, query, 1)  # 1: divide by log(document length)
-        snippet: Any = func.ts_headline(
-            "simple",
-            SearchDocument.title + " — " + SearchDocument.body,
-            query,
-            f"StartSel={SNIPPET_START}, StopSel={SNIPPET_END}, MaxWords=24, MinWords=8, "
-            "MaxFragments=1",
+        score: Any = func.round(func.ts_rank(document, query, 1).cast(Numeric(12, 6)), 6)
+        scored = select(SearchDocument.id.label("doc_id"), score.label("score")).where(
+            document.op("@@")(query), SearchDocument.record_type.in_(types)
         )
-        base = select(
-            SearchDocument.id.label("doc_id"),
-            SearchDocument.record_type,
-            SearchDocument.record_id,
-            SearchDocument.title,
-            func.round(score.cast(Numeric(12, 6)), 6).label("score"),
-            snippet.label("snippet"),
-        ).where(document.op("@@")(query), SearchDocument.record_type.in_(types))
     else:
         match = literal_column("search_fts").op("MATCH")(bindparam("fts_query"))
         rank: Any = literal_column("bm25(search_fts, 10.0, 1.0)")
-        snippet = literal_column(
-            f"snippet(search_fts, -1, '{SNIPPET_START}', '{SNIPPET_END}', ' … ', 16)"
-        )
-        base = (
-            select(
-                SearchDocument.id.label("doc_id"),
-                SearchDocument.record_type,
-                SearchDocument.record_id,
-                SearchDocument.title,
-                func.round(-rank, 6).label("score"),
-                snippet.label("snippet"),
-            )
+        scored = (
+            select(SearchDocument.id.label("doc_id"), func.round(-rank, 6).label("score"))
             .select_from(_fts.join(SearchDocument, SearchDocument.id == _fts.c.rowid))
             .where(match, SearchDocument.record_type.in_(types))
         )
-    params = {} if _is_postgres(session) else {"fts_query": _fts5_query(terms)}
-    ranked = base.subquery()
+    ranked = scored.subquery()
     total = session.scalar(select(func.count()).select_from(ranked), params) or 0
     page = select(ranked).order_by(ranked.c.score.desc(), ranked.c.doc_id)
     if after is not None:
@@ -300,19 +283,53 @@ def search(
             (ranked.c.score < last_score)
             | ((ranked.c.score == last_score) & (ranked.c.doc_id > doc_id))
         )
-    rows = session.execute(page.limit(limit), params).all()
-    hits = [
-        Hit(
-            record_type=row.record_type,
-            record_id=row.record_id,
-            document_id=row.doc_id,
-            title=row.title,
-            score=float(row.score),
-            snippet=readable_snippet(row.snippet),
+    ranked_rows = session.execute(page.limit(limit), params).all()
+    ids = [row.doc_id for row in ranked_rows]
+    details = {row[0]: row for row in session.execute(_snippets(postgres, terms, ids), params)}
+    hits = []
+    for row in ranked_rows:
+        _id, record_type, record_id, title, snippet = details[row.doc_id]
+        hits.append(
+            Hit(
+                record_type=record_type,
+                record_id=record_id,
+                document_id=row.doc_id,
+                title=title,
+                score=float(row.score),
+                snippet=readable_snippet(snippet),
+            )
         )
-        for row in rows
-    ]
     return hits, total
+
+
+def _snippets(postgres: bool, terms: Sequence[Term], ids: Sequence[int]) -> Any:
+    """(document id, type, record id, title, snippet) for the given documents."""
+    columns = (
+        SearchDocument.id,
+        SearchDocument.record_type,
+        SearchDocument.record_id,
+        SearchDocument.title,
+    )
+    if postgres:
+        headline = func.ts_headline(
+            "simple",
+            SearchDocument.title + " — " + SearchDocument.body,
+            func.to_tsquery("simple", _tsquery(terms)),
+            f"StartSel={SNIPPET_START}, StopSel={SNIPPET_END}, MaxWords=24, MinWords=8, "
+            "MaxFragments=1",
+        )
+        return select(*columns, headline).where(SearchDocument.id.in_(ids))
+    snippet: Any = literal_column(
+        f"snippet(search_fts, -1, '{SNIPPET_START}', '{SNIPPET_END}', ' … ', 16)"
+    )
+    return (
+        select(*columns, snippet)
+        .select_from(_fts.join(SearchDocument, SearchDocument.id == _fts.c.rowid))
+        .where(
+            literal_column("search_fts").op("MATCH")(bindparam("fts_query")),
+            _fts.c.rowid.in_(ids),
+        )
+    )
 
 
 def slugs_of(session: Session, hits: Sequence[Hit]) -> dict[tuple[str, int], tuple[str, str]]:
