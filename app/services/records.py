@@ -61,10 +61,23 @@ def replace_record(
     precondition: Precondition | None = None,
 ) -> Any:
     """Replace a record whole (PUT); a different slug in the body renames it."""
+    return _rewrite(session, resource, key, lambda _existing: record, changed_by, precondition)
+
+
+def _rewrite(
+    session: Session,
+    resource: ResourceName,
+    key: str,
+    new_record: Callable[[Any], WriteModel],
+    changed_by: str,
+    precondition: Precondition | None,
+) -> Any:
+    """Lock, check the precondition, then write ``new_record(existing)`` over the record."""
     begin_write(session)
     if precondition is not None:
         precondition()
     existing = get_record(session=session, resource=resource, key=key, for_write=True)
+    record = new_record(existing)
     slug = getattr(record, "slug")  # noqa: B009
     if slug != existing.slug and (conflict := _slug_taken(session, resource, slug)):
         raise conflict
@@ -96,22 +109,16 @@ def patch_record(
     precondition: Precondition | None = None,
 ) -> Any:
     """Apply a JSON merge patch to a record and write the result as a whole record."""
-    begin_write(session)
-    if precondition is not None:
-        precondition()
-    existing = get_record(session=session, resource=resource, key=key, for_write=True)
     spec = RESOURCES[resource]
-    current = record_dump(spec, spec.to_record(existing))
-    try:
-        record = spec.record.model_validate(merge_patch(current, patch))
-    except ValidationError as exc:
-        raise InvalidInput("the patched record is invalid", validation_errors(exc)) from None
-    slug = getattr(record, "slug")  # noqa: B009
-    if slug != existing.slug and (conflict := _slug_taken(session, resource, slug)):
-        raise conflict
-    apply_changes(session, [Change(resource, record, (), existing)], changed_by=changed_by)
-    session.commit()
-    return existing
+
+    def patched(existing: Any) -> WriteModel:
+        current = record_dump(spec, spec.to_record(existing))
+        try:
+            return spec.record.model_validate(merge_patch(current, patch))
+        except ValidationError as exc:
+            raise InvalidInput("the patched record is invalid", validation_errors(exc)) from None
+
+    return _rewrite(session, resource, key, patched, changed_by, precondition)
 
 
 # What points at a record of each type, as (label, referring column).

@@ -9,7 +9,7 @@ transaction. Nothing is committed here.
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -470,39 +470,52 @@ def _write_policy(row: Any, record: Any, targets: _Targets) -> None:
     topics = {t.topic: t for t in row.topic_links}
     row.topic_links = [topics.get(t.value) or PolicyTopic(topic=t.value) for t in record.topics]
 
-    actor_links = {(link.actor.slug, link.role): link for link in row.actor_links}
-    new_actor_links = []
-    for i, a in enumerate(record.actors):
-        link = actor_links.get((a.actor, a.role.value)) or PolicyActor(
-            actor=targets.get("actors", a.actor), role=a.role.value
-        )
-        link.position = i
-        link.citations = _citations(a.citations, targets)
-        new_actor_links.append(link)
-    row.actor_links = new_actor_links
-
-    region_links = {(link.region.slug, link.role): link for link in row.region_links}
-    new_region_links = []
-    for i, r in enumerate(record.regions):
-        rlink = region_links.get((r.region, r.role.value)) or PolicyRegion(
-            region=targets.get("regions", r.region), role=r.role.value
-        )
-        rlink.position = i
-        rlink.citations = _citations(r.citations, targets)
-        new_region_links.append(rlink)
-    row.region_links = new_region_links
-
-    relations = {(rel.related_policy.slug, rel.relation): rel for rel in row.relations}
-    new_relations = []
-    for i, rel_in in enumerate(record.related):
-        relation = relations.get((rel_in.policy, rel_in.relation.value)) or PolicyRelation(
-            related_policy=targets.get("policies", rel_in.policy), relation=rel_in.relation.value
-        )
-        relation.position = i
-        relation.citations = _citations(rel_in.citations, targets)
-        new_relations.append(relation)
-    row.relations = new_relations
+    row.actor_links = _relink(
+        row.actor_links,
+        key_of=lambda link: (link.actor.slug, link.role),
+        wanted=[((a.actor, a.role.value), a.citations) for a in record.actors],
+        make=lambda key: PolicyActor(actor=targets.get("actors", key[0]), role=key[1]),
+        targets=targets,
+    )
+    row.region_links = _relink(
+        row.region_links,
+        key_of=lambda link: (link.region.slug, link.role),
+        wanted=[((r.region, r.role.value), r.citations) for r in record.regions],
+        make=lambda key: PolicyRegion(region=targets.get("regions", key[0]), role=key[1]),
+        targets=targets,
+    )
+    row.relations = _relink(
+        row.relations,
+        key_of=lambda link: (link.related_policy.slug, link.relation),
+        wanted=[((r.policy, r.relation.value), r.citations) for r in record.related],
+        make=lambda key: PolicyRelation(
+            related_policy=targets.get("policies", key[0]), relation=key[1]
+        ),
+        targets=targets,
+    )
     row.citations = _citations(record.citations, targets)
+
+
+LinkT = TypeVar("LinkT", PolicyActor, PolicyRegion, PolicyRelation)
+
+
+def _relink(
+    current: Sequence[LinkT],
+    *,
+    key_of: Callable[[LinkT], tuple[str, str]],
+    wanted: Sequence[tuple[tuple[str, str], Sequence[CitationIn]]],
+    make: Callable[[tuple[str, str]], LinkT],
+    targets: _Targets,
+) -> list[LinkT]:
+    """The links a record should have, in order, reusing the current ones by natural key."""
+    existing = {key_of(link): link for link in current}
+    links = []
+    for position, (key, citations) in enumerate(wanted):
+        link = existing.get(key) or make(key)
+        link.position = position
+        link.citations = _citations(citations, targets)
+        links.append(link)
+    return links
 
 
 def _write_goal(row: Any, record: Any, targets: _Targets) -> None:
