@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     default_page_size: int = Field(default=50, ge=1)
     max_page_size: int = Field(default=200, ge=1)
+    count_cap: int = Field(
+        default=100_000, ge=1, description="Lists count matching rows up to this many."
+    )
     max_body_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     max_import_records: int = Field(default=200_000, ge=1)
     cursor_secret: str = Field(

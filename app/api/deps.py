@@ -90,6 +90,7 @@ def list_params(
         cursor=cursor,
         sort=sort,
         count=count,
+        count_cap=settings.count_cap,
     )
 
 

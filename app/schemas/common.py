@@ -182,6 +182,11 @@ class Page(BaseModel, Generic[T]):
     items: list[T]
     total: int | None = Field(description="Rows matching the filters; null with count=false.")
     next: str | None = Field(description="URL of the next page, null on the last page.")
+    total_capped: bool = Field(
+        default=False,
+        description="True when counting stopped at the server's cap: `total` is a lower bound.",
+        exclude_if=lambda value: not value,
+    )
     facets: "dict[str, FacetOut] | None" = Field(
         default=None,
         description="With `facet=...`: counts per value over all matching rows.",

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from app.errors import BadQuery, ErrorDetail
@@ -43,6 +43,7 @@ class PageResult:
     rows: list[Any]
     total: int | None
     next_cursor: str | None
+    total_capped: bool = False
 
 
 def parse_sort(
@@ -171,13 +172,19 @@ def keyset_page(
     count: bool,
     codec: CursorCodec,
     options: Sequence[Any] = (),
+    count_cap: int = 100_000,
 ) -> PageResult:
     """One page of ``stmt`` (a select of one entity) after ``cursor`` in the order of ``keys``."""
-    total = None
+    total, capped = None, False
     if count:
-        total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+        # Counting stops at count_cap rows, so a count never scans a huge table in full.
+        counted = stmt.order_by(None).with_only_columns(literal(1), maintain_column_froms=True)
+        counted = counted.limit(count_cap + 1)
+        total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
+        if total > count_cap:
+            total, capped = count_cap, True
     if limit == 0:
-        return PageResult(rows=[], total=total, next_cursor=None)
+        return PageResult(rows=[], total=total, next_cursor=None, total_capped=capped)
     paged = stmt
     if cursor:
         values = codec.decode(cursor, sort_spec, len(keys))
@@ -189,7 +196,7 @@ def keyset_page(
         rows = rows[:limit]
         last = rows[-1]
         next_cursor = codec.encode(sort_spec, [_row_value(last, k) for k in keys])
-    return PageResult(rows=rows, total=total, next_cursor=next_cursor)
+    return PageResult(rows=rows, total=total, next_cursor=next_cursor, total_capped=capped)
 
 
 def _row_value(row: Any, key: SortKey) -> Any:

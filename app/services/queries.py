@@ -134,6 +134,7 @@ class ListParams:
     cursor: str | None = None
     sort: str | None = None
     count: bool = True
+    count_cap: int = 100_000
 
 
 @dataclass
@@ -330,6 +331,7 @@ def list_records(
         count=params.count,
         codec=codec,
         options=READ_LOAD[resource],
+        count_cap=params.count_cap,
     )
 
 

@@ -248,3 +248,17 @@ def test_page_of_policies_runs_a_bounded_number_of_statements(
     assert response.status_code == 200
     assert len(response.json()["items"]) == 50
     assert len(statements) <= 25, "\n".join(statements)
+
+
+def test_counts_stop_at_the_cap(database: Any, session_factory: Any) -> None:
+    from app.api.deps import get_session_factory
+    from app.config import Settings
+    from app.main import create_app
+
+    app = create_app(Settings(database_url=database.url, count_cap=10))
+    app.dependency_overrides[get_session_factory] = lambda: session_factory
+    with TestClient(app) as capped:
+        body = capped.get("/api/v1/policies", params={"limit": 1}).json()
+        assert body["total"] == 10 and body["total_capped"] is True
+        few = capped.get("/api/v1/regions", params={"parent": "cn"}).json()
+        assert few["total"] < 10 and "total_capped" not in few

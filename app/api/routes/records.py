@@ -205,7 +205,11 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
             next_url = str(request.url.include_query_params(cursor=page.next_cursor))
             response.headers["Link"] = f'<{next_url}>; rel="next"'
         return Page[Out](
-            items=spec.present(session, page.rows), total=page.total, next=next_url, facets=facets
+            items=spec.present(session, page.rows),
+            total=page.total,
+            total_capped=page.total_capped,
+            next=next_url,
+            facets=facets,
         )
 
     def current(session: Session, key: str) -> Callable[[], Any]:
