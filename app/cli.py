@@ -1,6 +1,7 @@
 """The `policydb` command: serve, database migrations, API keys, seed, import and export."""
 
 import json
+import logging
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -56,6 +57,8 @@ def serve(
 ) -> None:
     """Migrate the database to head, seed it if it is empty, then serve the API and docs."""
     settings = get_settings()
+    # The access log (one JSON line per request) goes to stderr beside uvicorn's own log.
+    logging.basicConfig(level=logging.INFO, format="%(name)s %(message)s")
     migrations.upgrade(settings.database_url)
     if settings.seed_on_start:
         with _session_factory()() as session:
@@ -139,7 +142,9 @@ def _print_report(report: Any) -> None:
 
 def _seed(session: Any) -> Any:
     data, source_map = read_bundle_path(SEED_PATH)
-    return bundle_service.import_bundle(session=session, data=data, source_map=source_map)
+    return bundle_service.import_bundle(
+        session=session, data=data, source_map=source_map, changed_by="seed"
+    )
 
 
 @app.command()
@@ -195,6 +200,7 @@ def import_(
                 dry_run=dry_run,
                 source_map=source_map,
                 progress=progress,
+                changed_by="cli",
             )
         except PolicyDBError as error:
             _fail(error)

@@ -54,7 +54,7 @@ class InvalidInput(PolicyDBError):
 class BadQuery(PolicyDBError):
     """Query parameters that cannot be answered (unknown filter value, tampered cursor ...)."""
 
-    title = "Bad query parameters"
+    title = "Bad request"
 
 
 class NotAuthenticated(PolicyDBError):

@@ -5,10 +5,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from app.cli import app
 from app.config import get_settings
+from app.models import HistoryEntry
 from tests.conftest import Database
 
 runner = CliRunner()
@@ -55,6 +57,13 @@ def test_seed_twice_changes_nothing_and_citations_verify(
     run("db", "upgrade")
     code, out = run("seed")
     assert code == 0 and "created" in out
+    engine = cli_db.engine()
+    try:
+        with engine.connect() as connection:
+            authors = connection.execute(select(HistoryEntry.changed_by).distinct()).scalars()
+            assert set(authors) == {"seed"}
+    finally:
+        engine.dispose()
     code, out = run("seed")
     assert code == 0 and "created" not in out and "updated" not in out
     code, out = run("verify-citations", "digichina-2020-12-21-ai-self-reliance", str(article_path))
@@ -99,6 +108,15 @@ def test_import_from_stdin_and_errors(cli_db: Database, tmp_path: Path) -> None:
     bundle = {"regions": [{"slug": "atlantis", "name": "Atlantis", "kind": "country"}]}
     code, out = run("import", "-", input=json.dumps(bundle))
     assert code == 0 and "regions: 1 created" in out
+    engine = cli_db.engine()
+    try:
+        with engine.connect() as connection:
+            who = connection.execute(
+                select(HistoryEntry.changed_by).where(HistoryEntry.slug == "atlantis")
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    assert who == "cli"
     bad = {
         "regions": [
             {"slug": "x", "name": "X", "kind": "planet"},

@@ -120,7 +120,7 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
             request, 422, "the request body is invalid", title="Invalid input", errors=errors
         )
     detail = "the request body is not valid JSON" if malformed else "invalid query parameters"
-    return problem_response(request, 400, detail, title="Bad request", errors=errors)
+    return problem_response(request, 400, detail, title=BadQuery.title, errors=errors)
 
 
 def _http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -128,12 +128,12 @@ class CursorCodec:
         token = base64.urlsafe_b64encode(payload).decode().rstrip("=")
         return f"{token}.{self._sign(payload)}"
 
-    def decode(self, cursor: str, sort: str, length: int) -> list[Any]:
+    def decode(self, cursor: str, sort: str, length: int, param: str = "cursor") -> list[Any]:
         problem = BadQuery(
             "invalid cursor",
             [
                 ErrorDetail(
-                    pointer="/query/cursor",
+                    pointer=f"/query/{param}",
                     detail="the cursor is malformed or was altered; "
                     "use the `next` link of a previous page",
                 )
@@ -152,7 +152,7 @@ class CursorCodec:
                 "cursor does not match the sort",
                 [
                     ErrorDetail(
-                        pointer="/query/cursor",
+                        pointer=f"/query/{param}",
                         detail="this cursor was made for sort "
                         f"{data['s']!r}; keep the same sort while paging",
                     )

@@ -161,7 +161,8 @@ def test_changes_feed_polls_only_what_is_new(client: TestClient, auth: dict[str,
     page = client.get("/api/v1/changes", params={"limit": 2}).json()
     assert len(page["items"]) == 2
     assert client.get(page["next"]).json()["items"][0]["id"] == page["items"][1]["id"] + 1
-    assert_problem(client.get("/api/v1/changes", params={"since": "forged.cursor"}), 400)
+    forged = assert_problem(client.get("/api/v1/changes", params={"since": "forged.cursor"}), 400)
+    assert forged["errors"][0]["pointer"] == "/query/since"
 
 
 def test_scopes(client: TestClient, session: Session, auth: dict[str, str]) -> None:
