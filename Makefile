@@ -31,9 +31,10 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest
 
-## bench: the benchmark (see bench/README.md); not part of `make test`
+## bench: the benchmark (see bench/README.md; BENCH_ARGS="--scales 100k"); not part of `make test`
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
