@@ -12,8 +12,11 @@ Precondition = Callable[[], None]
 
 def etag_of(representation: BaseModel) -> str:
     """A strong ETag: it changes whenever any byte of the record's JSON would change."""
-    digest = hashlib.sha256(representation.model_dump_json().encode()).hexdigest()
-    return f'"{digest[:32]}"'
+    return etag_of_body(representation.model_dump_json().encode())
+
+
+def etag_of_body(body: bytes) -> str:
+    return f'"{hashlib.sha256(body).hexdigest()[:32]}"'
 
 
 def matches(header: str, etag: str) -> bool:

@@ -22,7 +22,7 @@ from app.api.deps import (
     WriteKey,
     reject_unknown_query_params,
 )
-from app.api.etags import etag_of, matches, write_precondition
+from app.api.etags import etag_of, etag_of_body, matches, write_precondition
 from app.api.problems import problem_responses
 from app.api.routes import filters
 from app.api.streaming import stream_rows
@@ -235,7 +235,6 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
         key: Key,
         session: SessionDep,
         settings: SettingsDep,
-        response: Response,
         if_none_match: Annotated[
             str | None,
             Header(description="ETags you hold.", examples=['"3f2a9c0d1e4b5a6978c8d7e6f5a4b3c2"']),
@@ -279,10 +278,6 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
             )
         row = get_record(session=session, resource=name, key=key)
         out = present_one(session, row)
-        etag = etag_of(out)
-        if if_none_match is not None and matches(if_none_match, etag):
-            return Response(status_code=304, headers={"ETag": etag})
-        response.headers["ETag"] = etag
         if "relations" in expand:
             out.relation_chain = [
                 ChainLink(**link)
@@ -290,7 +285,12 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
                     session=session, policy=row, max_depth=settings.expand_max_depth
                 )
             ]
-        return out
+        # Serialised once: the same bytes are hashed for the ETag and sent.
+        body = out.model_dump_json().encode()
+        etag = etag_of_body(body)
+        if if_none_match is not None and matches(if_none_match, etag):
+            return Response(status_code=304, headers={"ETag": etag})
+        return Response(body, media_type="application/json", headers={"ETag": etag})
 
     @router.get(
         "/{key}/history",
