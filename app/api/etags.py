@@ -3,19 +3,13 @@
 import hashlib
 from collections.abc import Callable
 
-from pydantic import BaseModel
-
 from app.errors import PreconditionFailed, PreconditionRequired
 
 Precondition = Callable[[], None]
 
 
-def etag_of(representation: BaseModel) -> str:
-    """A strong ETag: it changes whenever any byte of the record's JSON would change."""
-    return etag_of_body(representation.model_dump_json().encode())
-
-
 def etag_of_body(body: bytes) -> str:
+    """A strong ETag: it changes whenever any byte of the record's JSON would change."""
     return f'"{hashlib.sha256(body).hexdigest()[:32]}"'
 
 
@@ -26,7 +20,7 @@ def matches(header: str, etag: str) -> bool:
 
 
 def write_precondition(
-    if_match: str | None, required: bool, current: Callable[[], BaseModel]
+    if_match: str | None, required: bool, current_etag: Callable[[], str]
 ) -> Precondition | None:
     """The If-Match check a write runs once it holds the write lock (None: no check)."""
     if if_match is None:
@@ -37,7 +31,7 @@ def write_precondition(
         return None
 
     def check() -> None:
-        etag = etag_of(current())
+        etag = current_etag()
         if not matches(if_match, etag):
             raise PreconditionFailed(
                 "the record has changed since you fetched it (If-Match does not match); "

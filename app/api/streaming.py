@@ -3,12 +3,11 @@
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
 
@@ -22,13 +21,9 @@ def _cell(value: Any) -> str:
 
 
 def stream_rows(
-    pages: Iterator[Sequence[Any]],
-    out: type[BaseModel],
-    present: Callable[[Session, Sequence[Any]], list[Any]],
-    fmt: str,
-    name: str,
+    pages: Iterator[list[dict[str, Any]]], out: type[BaseModel], fmt: str, name: str
 ) -> StreamingResponse:
-    """Render pages of ORM rows as CSV (nested values as JSON cells) or one JSON per line."""
+    """Render pages of documents as CSV (nested values as JSON cells) or one JSON per line."""
     columns = list(out.model_fields)
 
     def body() -> Iterator[str]:
@@ -36,11 +31,8 @@ def stream_rows(
         writer = csv.writer(buffer, lineterminator="\n")
         if fmt == "csv":
             writer.writerow(columns)
-        for rows in pages:
-            session = Session.object_session(rows[0]) if rows else None
-            items = present(session, rows) if session is not None else []
-            for item in items:
-                data = item.model_dump(mode="json")
+        for items in pages:
+            for data in items:
                 if fmt == "csv":
                     writer.writerow([_cell(data.get(c)) for c in columns])
                 else:

@@ -537,12 +537,14 @@ def graph(*, session: Session, root: str, depth: int, max_nodes: int) -> Graph:
 CHAIN_RELATIONS = ("implements", "supports", "amends")
 
 
-def relation_chain(*, session: Session, policy: Policy, max_depth: int) -> list[dict[str, Any]]:
+def relation_chain(
+    *, session: Session, policy_id: int, policy_slug: str, max_depth: int
+) -> list[dict[str, Any]]:
     """Policies reached by following implements/supports/amends links onward (cycle-safe)."""
-    seen = {policy.id}
-    frontier = [policy.id]
+    seen = {policy_id}
+    frontier = [policy_id]
     chain: list[dict[str, Any]] = []
-    slugs = {policy.id: policy.slug}
+    slugs = {policy_id: policy_slug}
     for depth in range(1, max_depth + 1):
         if not frontier:
             break

@@ -40,7 +40,7 @@ class SortKey:
 
 @dataclass
 class PageResult:
-    rows: list[Any]
+    ids: list[int]
     total: int | None
     next_cursor: str | None
     total_capped: bool = False
@@ -171,10 +171,13 @@ def keyset_page(
     limit: int,
     count: bool,
     codec: CursorCodec,
-    options: Sequence[Any] = (),
     count_cap: int = 100_000,
 ) -> PageResult:
-    """One page of ``stmt`` (a select of one entity) after ``cursor`` in the order of ``keys``."""
+    """One page of ``stmt`` (a select of one entity) after ``cursor`` in the order of ``keys``.
+
+    The page's rows carry only the id and the sort values (what the cursor needs): callers
+    render them with ``app.services.documents``.
+    """
     total, capped = None, False
     if count:
         # Counting stops at count_cap rows, so a count never scans a huge table in full.
@@ -184,20 +187,23 @@ def keyset_page(
         if total > count_cap:
             total, capped = count_cap, True
     if limit == 0:
-        return PageResult(rows=[], total=total, next_cursor=None, total_capped=capped)
+        return PageResult(ids=[], total=total, next_cursor=None, total_capped=capped)
     paged = stmt
     if cursor:
         values = codec.decode(cursor, sort_spec, len(keys))
         paged = paged.where(after_condition(keys, values))
-    paged = paged.order_by(*_order_by(keys)).limit(limit + 1).options(*options)
-    rows = list(session.scalars(paged).unique())
+    columns = [k.column for k in keys]
+    paged = paged.with_only_columns(*columns, maintain_column_froms=True)
+    rows = list(session.execute(paged.order_by(*_order_by(keys)).limit(limit + 1)))
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
         next_cursor = codec.encode(sort_spec, [_row_value(last, k) for k in keys])
-    return PageResult(rows=rows, total=total, next_cursor=next_cursor, total_capped=capped)
+    id_column = next(k.column for k in keys if k.name == "id")
+    ids = [row._mapping[id_column] for row in rows]
+    return PageResult(ids=ids, total=total, next_cursor=next_cursor, total_capped=capped)
 
 
 def _row_value(row: Any, key: SortKey) -> Any:
-    return getattr(row, key.column.key)
+    return row._mapping[key.column]

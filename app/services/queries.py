@@ -1,76 +1,28 @@
 """Read queries: filters, sorting, paging and the loaders that embed relations without N+1."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Select, case, exists, func, or_, select
-from sqlalchemy.orm import Session, selectinload
-from sqlalchemy.orm.interfaces import LoaderOption
+from sqlalchemy.orm import Session
 
 from app.errors import BadQuery, ErrorDetail, NotFound
 from app.models import (
     Actor,
-    Citation,
     Goal,
     Policy,
     PolicyActor,
     PolicyRegion,
-    PolicyRelation,
     PolicyTopic,
     Region,
     Source,
 )
 from app.partial_dates import PartialDate
+from app.services.documents import Document, documents
 from app.services.paging import CursorCodec, PageResult, SortField, keyset_page, parse_sort
-from app.services.resources import POLICY_WRITE_LOAD, RESOURCES, ResourceName
+from app.services.resources import RESOURCES, ResourceName
 from app.services.search import matching_ids
-
-
-def _cited(attr: Any) -> LoaderOption:
-    return selectinload(attr).selectinload(Citation.source)
-
-
-READ_LOAD: dict[ResourceName, Sequence[LoaderOption]] = {
-    "policies": (
-        *POLICY_WRITE_LOAD,
-        selectinload(Policy.incoming_relations).selectinload(PolicyRelation.policy),
-        selectinload(Policy.goals),
-    ),
-    "actors": (
-        selectinload(Actor.region),
-        selectinload(Actor.parent),
-        selectinload(Actor.children),
-        selectinload(Actor.policy_links).selectinload(PolicyActor.policy),
-        selectinload(Actor.goals),
-        _cited(Actor.citations),
-    ),
-    "regions": (
-        selectinload(Region.parent),
-        selectinload(Region.children),
-        selectinload(Region.policy_links).selectinload(PolicyRegion.region),
-        selectinload(Region.policy_links).selectinload(PolicyRegion.policy),
-        _cited(Region.citations),
-    ),
-    "goals": (selectinload(Goal.policy), selectinload(Goal.actor), _cited(Goal.citations)),
-    "sources": (
-        selectinload(Source.citations).options(
-            selectinload(Citation.policy),
-            selectinload(Citation.actor),
-            selectinload(Citation.region),
-            selectinload(Citation.goal),
-            selectinload(Citation.policy_actor).options(
-                selectinload(PolicyActor.policy), selectinload(PolicyActor.actor)
-            ),
-            selectinload(Citation.policy_region).options(
-                selectinload(PolicyRegion.policy), selectinload(PolicyRegion.region)
-            ),
-            selectinload(Citation.policy_relation).options(
-                selectinload(PolicyRelation.policy), selectinload(PolicyRelation.related_policy)
-            ),
-        ),
-    ),
-}
 
 SORT_FIELDS: dict[ResourceName, dict[str, SortField]] = {
     "policies": {
@@ -165,7 +117,7 @@ def get_record(
     spec = RESOURCES[resource]
     model = spec.model
     condition = model.id == int(key) if key.isdigit() else model.slug == key
-    options = spec.load_for_write if for_write else READ_LOAD[resource]
+    options = spec.load_for_write if for_write else ()
     row = session.scalars(select(model).where(condition).options(*options)).first()
     if row is None:
         raise NotFound(f"no {spec.singular} with id or slug {key!r}")
@@ -316,7 +268,7 @@ def list_records(
     params: ListParams,
     codec: CursorCodec,
 ) -> PageResult:
-    """One page of a resource's records matching ``filters``, relations embedded."""
+    """One page of the ids of a resource's records matching ``filters``, in sort order."""
     keys = parse_sort(
         params.sort, SORT_FIELDS[resource], DEFAULT_SORT[resource], RESOURCES[resource].model.id
     )
@@ -330,32 +282,11 @@ def list_records(
         limit=params.limit,
         count=params.count,
         codec=codec,
-        options=READ_LOAD[resource],
         count_cap=params.count_cap,
     )
 
 
-def region_ancestors(*, session: Session, regions: Sequence[Region]) -> dict[int, list[Region]]:
-    """Each region's enclosing regions, outermost first: one query per tree level, not per row."""
-    known: dict[int, Region] = {r.id: r for r in regions}
-    missing = {r.parent_id for r in regions if r.parent_id is not None} - known.keys()
-    while missing:
-        rows = session.scalars(select(Region).where(Region.id.in_(missing))).all()
-        known.update({r.id: r for r in rows})
-        missing = {r.parent_id for r in rows if r.parent_id is not None} - known.keys()
-    result: dict[int, list[Region]] = {}
-    for region in regions:
-        chain: list[Region] = []
-        parent_id = region.parent_id
-        while parent_id is not None and len(chain) < 64:
-            parent = known[parent_id]
-            chain.append(parent)
-            parent_id = parent.parent_id
-        result[region.id] = list(reversed(chain))
-    return result
-
-
-def iter_record_pages(
+def iter_documents(
     *,
     session: Session,
     resource: ResourceName,
@@ -363,8 +294,10 @@ def iter_record_pages(
     sort: str | None,
     codec: CursorCodec,
     batch: int = 500,
-) -> Iterator[Sequence[Any]]:
-    """Every matching row, a page at a time, for streamed exports; closes ``session`` at the end.
+) -> Iterator[list[Document]]:
+    """Every matching record's document, a page at a time, for streamed exports.
+
+    Closes ``session`` at the end.
 
     The first page is read at once, so a bad filter fails before anything is streamed.
     """
@@ -390,10 +323,10 @@ def _pages_from(
     codec: CursorCodec,
     batch: int,
     page: PageResult,
-) -> Iterator[Sequence[Any]]:
+) -> Iterator[list[Document]]:
     try:
         while True:
-            yield page.rows
+            yield documents(session, resource, page.ids)
             if page.next_cursor is None:
                 return
             session.expunge_all()  # memory stays flat however many rows stream out

@@ -4,7 +4,7 @@ A router is built per resource from its schemas, filters and presenter, so every
 behaves the same way and a fix lands everywhere at once.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -22,7 +22,7 @@ from app.api.deps import (
     WriteKey,
     reject_unknown_query_params,
 )
-from app.api.etags import etag_of, etag_of_body, matches, write_precondition
+from app.api.etags import etag_of_body, matches, write_precondition
 from app.api.problems import problem_responses
 from app.api.routes import filters
 from app.api.streaming import stream_rows
@@ -39,24 +39,14 @@ from app.schemas.source import SourceOut, SourceRecord
 from app.services import explore
 from app.services import history as history_service
 from app.services import records as record_service
+from app.services.documents import document, documents, render
 from app.services.queries import (
     Filters,
     filtered_query,
-    get_record,
-    iter_record_pages,
+    iter_documents,
     list_records,
-    region_ancestors,
 )
 from app.services.resources import RESOURCES, ResourceName
-
-
-def _present_regions(session: Session, rows: Sequence[Any]) -> list[Any]:
-    ancestors = region_ancestors(session=session, regions=rows)
-    return [RegionOut.from_model(r, ancestors[r.id]) for r in rows]
-
-
-def _simple(out: Any) -> Callable[[Session, Sequence[Any]], list[Any]]:
-    return lambda _session, rows: [out.from_model(r) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -65,7 +55,6 @@ class RecordEndpoints:
     record: type[Any]
     out: type[Any]
     filters: Callable[..., Filters]
-    present: Callable[[Session, Sequence[Any]], list[Any]]
     example_key: str
 
 
@@ -75,7 +64,6 @@ ENDPOINTS = [
         PolicyRecord,
         PolicyOut,
         filters.policy_filters,
-        _simple(PolicyOut),
         "new-generation-ai-development-plan",
     ),
     RecordEndpoints(
@@ -83,18 +71,14 @@ ENDPOINTS = [
         ActorRecord,
         ActorOut,
         filters.actor_filters,
-        _simple(ActorOut),
         "ministry-of-education",
     ),
-    RecordEndpoints(
-        "regions", RegionRecord, RegionOut, filters.region_filters, _present_regions, "tianjin"
-    ),
+    RecordEndpoints("regions", RegionRecord, RegionOut, filters.region_filters, "tianjin"),
     RecordEndpoints(
         "goals",
         GoalRecord,
         GoalOut,
         filters.goal_filters,
-        _simple(GoalOut),
         "steve-chen-5m-ai-personnel",
     ),
     RecordEndpoints(
@@ -102,7 +86,6 @@ ENDPOINTS = [
         SourceRecord,
         SourceOut,
         filters.source_filters,
-        _simple(SourceOut),
         "digichina-2020-12-21-ai-self-reliance",
     ),
 ]
@@ -133,9 +116,6 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
         str,
         Path(description="Numeric id or slug.", examples=[spec.example_key]),
     ]
-
-    def present_one(session: Session, row: Any) -> Any:
-        return spec.present(session, [row])[0]
 
     @router.get(
         "",
@@ -179,10 +159,10 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
     ) -> Any:
         stream_format = format or _negotiate(request.headers.get("accept", ""))
         if stream_format in ("csv", "ndjson"):
-            pages = iter_record_pages(
+            pages = iter_documents(
                 session=factory(), resource=name, filters=filters, sort=params.sort, codec=codec
             )
-            return stream_rows(pages, spec.out, spec.present, stream_format, name)
+            return stream_rows(pages, spec.out, stream_format, name)
         explore.check_facets(name, facet)
         page = list_records(
             session=session, resource=name, filters=filters, params=params, codec=codec
@@ -198,27 +178,33 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
                 budget_ms=settings.facet_budget_ms,
             )
             facets = {
-                k: FacetOut.model_validate(v, from_attributes=True) for k, v in counted.items()
+                k: FacetOut.model_validate(v, from_attributes=True).model_dump(mode="json")
+                for k, v in counted.items()
             }
+        headers = {}
         next_url = None
         if page.next_cursor:
             next_url = str(request.url.include_query_params(cursor=page.next_cursor))
-            response.headers["Link"] = f'<{next_url}>; rel="next"'
-        return Page[Out](
-            items=spec.present(session, page.rows),
-            total=page.total,
-            total_capped=page.total_capped,
-            next=next_url,
-            facets=facets,
-        )
+            headers["Link"] = f'<{next_url}>; rel="next"'
+        # The shape of Page[Out], built from documents (see app/services/documents.py).
+        body: dict[str, Any] = {
+            "items": documents(session, name, page.ids),
+            "total": page.total,
+            "next": next_url,
+        }
+        if page.total_capped:
+            body["total_capped"] = True
+        if facets is not None:
+            body["facets"] = facets
+        return Response(render(body), media_type="application/json", headers=headers)
 
-    def current(session: Session, key: str) -> Callable[[], Any]:
-        return lambda: present_one(session, get_record(session=session, resource=name, key=key))
+    def current(session: Session, key: str) -> Callable[[], str]:
+        return lambda: etag_of_body(render(document(session, name, key)))
 
-    def answer(session: Session, slug: str, response: Response) -> Any:
-        out = present_one(session, get_record(session=session, resource=name, key=slug))
-        response.headers["ETag"] = etag_of(out)
-        return out
+    def answer(session: Session, slug: str, status_code: int = 200, **headers: str) -> Response:
+        body = render(document(session, name, slug))
+        headers["ETag"] = etag_of_body(body)
+        return Response(body, status_code, headers, media_type="application/json")
 
     @router.get(
         "/{key}",
@@ -276,17 +262,17 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
                 f"cannot expand {', '.join(unknown)} on {name}",
                 [ErrorDetail("/query/expand", f"allowed: {', '.join(sorted(allowed)) or 'none'}")],
             )
-        row = get_record(session=session, resource=name, key=key)
-        out = present_one(session, row)
+        doc = document(session, name, key)
         if "relations" in expand:
-            out.relation_chain = [
-                ChainLink(**link)
-                for link in explore.relation_chain(
-                    session=session, policy=row, max_depth=settings.expand_max_depth
-                )
-            ]
+            chain = explore.relation_chain(
+                session=session,
+                policy_id=doc["id"],
+                policy_slug=doc["slug"],
+                max_depth=settings.expand_max_depth,
+            )
+            doc["relation_chain"] = [ChainLink(**link).model_dump(mode="json") for link in chain]
         # Serialised once: the same bytes are hashed for the ETag and sent.
-        body = out.model_dump_json().encode()
+        body = render(doc)
         etag = etag_of_body(body)
         if if_none_match is not None and matches(if_none_match, etag):
             return Response(status_code=304, headers={"ETag": etag})
@@ -359,12 +345,11 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
             },
         },
     )
-    def create(record: Record, session: SessionDep, response: Response, key: WriteKey) -> Any:
+    def create(record: Record, session: SessionDep, key: WriteKey) -> Any:
         row = record_service.create_record(
             session=session, resource=name, record=record, changed_by=changed_by(key)
         )
-        response.headers["Location"] = f"/api/v1/{name}/{row.slug}"
-        return answer(session, row.slug, response)
+        return answer(session, row.slug, 201, Location=f"/api/v1/{name}/{row.slug}")
 
     @router.put(
         "/{key}",
@@ -381,7 +366,6 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
         record: Record,
         session: SessionDep,
         settings: SettingsDep,
-        response: Response,
         api_key: WriteKey,
         if_match: IfMatch = None,
     ) -> Any:
@@ -394,7 +378,7 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
             changed_by=changed_by(api_key),
             precondition=check,
         )
-        return answer(session, row.slug, response)
+        return answer(session, row.slug)
 
     @router.patch(
         "/{key}",
@@ -409,7 +393,6 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
         key: Key,
         session: SessionDep,
         settings: SettingsDep,
-        response: Response,
         api_key: WriteKey,
         body: Annotated[
             dict[str, Any],
@@ -429,7 +412,7 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
             changed_by=changed_by(api_key),
             precondition=check,
         )
-        return answer(session, row.slug, response)
+        return answer(session, row.slug)
 
     @router.delete(
         "/{key}",
