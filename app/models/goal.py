@@ -2,7 +2,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, PartialDateField, RecordMixin, code
@@ -19,6 +19,8 @@ class Goal(RecordMixin, Base):
     __tablename__ = "goals"
     __table_args__ = (
         CheckConstraint("policy_id IS NOT NULL OR actor_id IS NOT NULL", name="has_owner"),
+        # Deadline filters, and the timeline's paging of deadlines by (date, id).
+        Index("ix_goals_deadline", "deadline_earliest", "id"),
     )
 
     statement: Mapped[str] = mapped_column(Text)
@@ -28,7 +30,7 @@ class Goal(RecordMixin, Base):
     target_value: Mapped[Decimal | None]
     unit: Mapped[str | None] = mapped_column(String(100))
     baseline_value: Mapped[Decimal | None]
-    deadline_earliest: Mapped[date | None] = mapped_column(index=True)
+    deadline_earliest: Mapped[date | None]
     deadline_latest: Mapped[date | None]
     stage: Mapped[int | None]
     status: Mapped[str] = code()

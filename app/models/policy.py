@@ -21,6 +21,14 @@ class Policy(RecordMixin, Base):
     __table_args__ = (
         Index("ix_policies_announced", "announced_earliest", "id"),
         Index("ix_policies_title", "title", "id"),
+        # Facet counts by status read this index instead of the (wide) table.
+        Index("ix_policies_status", "status"),
+        # The timeline pages each kind of dated event by (date, id).
+        Index("ix_policies_in_force_from", "in_force_from_earliest", "id"),
+        Index("ix_policies_in_force_to", "in_force_to_earliest", "id"),
+        # ix_policies_kind_announced (kind, announced DESC NULLS LAST, title, id) serves the
+        # kind filter sorted by -announced; it is made by hand in its migration because
+        # SQLite cannot write NULLS LAST in an index (its DESC order already puts NULLs last).
     )
 
     title: Mapped[str] = mapped_column(String(500))

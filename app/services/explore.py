@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -291,17 +292,24 @@ def _policy_conditions(session: Session, f: TimelineFilters) -> list[Any]:
     return conditions
 
 
+# A partial date spans at most a year, so an event that ends on or after a day starts at
+# most this long before it: a bound on ``earliest`` that an index on it can serve.
+_LONGEST_DATE = timedelta(days=366)
+
+
 def _in_window(earliest: Any, latest: Any, f: TimelineFilters) -> list[Any]:
     conditions = [earliest.is_not(None)]
     if f.start:
         conditions.append(latest >= f.start.earliest)
+        conditions.append(earliest >= f.start.earliest - _LONGEST_DATE)
     if f.end:
         conditions.append(earliest <= f.end.latest)
     return conditions
 
 
-def timeline_query(session: Session, f: TimelineFilters) -> Any:
-    """Every dated event as one union: (earliest, latest, event, type, id, slug, title, stage)."""
+def timeline_parts(session: Session, f: TimelineFilters) -> list[Any]:
+    """One select per kind of dated event, each with the columns (earliest, latest, event,
+    type, id, slug, title, stage)."""
     policy_filter = _policy_conditions(session, f)
     parts: list[Any] = []
     for event, earliest, latest in _POLICY_EVENTS:
@@ -337,7 +345,16 @@ def timeline_query(session: Session, f: TimelineFilters) -> Any:
             Goal.stage.label("stage"),
         ).where(*_in_window(Goal.deadline_earliest, Goal.deadline_latest, f), *goal_filter)
     )
-    return union_all(*parts).subquery("events")
+    return parts
+
+
+def _timeline_keys(events: Any) -> list[SortKey]:
+    return [
+        SortKey("earliest", events.c.earliest, False, False),
+        SortKey("event", events.c.event, False, False),
+        SortKey("type", events.c.type, False, False),
+        SortKey("id", events.c.id, False, False),
+    ]
 
 
 @dataclass
@@ -354,18 +371,24 @@ def timeline(
     cursor: str | None,
     codec: CursorCodec,
 ) -> TimelinePage:
-    """Dated events in date order (ties: event, type, id), a keyset page at a time."""
-    events = timeline_query(session, filters)
-    keys = [
-        SortKey("earliest", events.c.earliest, False, False),
-        SortKey("event", events.c.event, False, False),
-        SortKey("type", events.c.type, False, False),
-        SortKey("id", events.c.id, False, False),
-    ]
-    stmt = select(events)
-    if cursor:
-        stmt = stmt.where(after_condition(keys, codec.decode(cursor, TIMELINE_SORT, len(keys))))
-    stmt = stmt.order_by(*(k.column for k in keys)).limit(limit + 1)
+    """Dated events in date order (ties: event, type, id), a keyset page at a time.
+
+    Each kind of event is paged on its own first (its event and type are constant, so its
+    order is (date, id), which an index serves), and only those few rows are merged: the
+    page never sorts every event after the start date.
+    """
+    after = codec.decode(cursor, TIMELINE_SORT, 4) if cursor else None
+    pages = []
+    for part in timeline_parts(session, filters):
+        events = part.subquery()
+        stmt = select(events)
+        if after is not None:
+            stmt = stmt.where(after_condition(_timeline_keys(events), after))
+        stmt = stmt.order_by(events.c.earliest, events.c.id).limit(limit + 1)
+        pages.append(select(stmt.subquery()))
+    merged = union_all(*pages).subquery("events")
+    keys = _timeline_keys(merged)
+    stmt = select(merged).order_by(*(k.column for k in keys)).limit(limit + 1)
     rows = list(session.execute(stmt))
     next_cursor = None
     if len(rows) > limit:

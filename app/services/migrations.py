@@ -13,10 +13,11 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 # Objects the migrations create by hand, outside the models: the engine-specific full-text
-# index (FTS5 tables on SQLite; a generated tsvector column and its GIN index on PostgreSQL).
+# index (FTS5 tables on SQLite; a generated tsvector column and its GIN index on PostgreSQL)
+# and a sort index whose NULLS ordering only PostgreSQL can spell.
 HAND_MADE_TABLES = ("search_fts",)
 HAND_MADE_COLUMNS = {("search_documents", "document")}
-HAND_MADE_INDEXES = {"ix_search_documents_document"}
+HAND_MADE_INDEXES = {"ix_search_documents_document", "ix_policies_kind_announced"}
 
 
 def include_object(

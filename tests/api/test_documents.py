@@ -32,7 +32,8 @@ def _schema_rendering(session: Session, resource: ResourceName, row: Any) -> byt
             "sources": SourceOut,
         }[resource]
         out = schema.from_model(row)
-    return out.model_dump_json(exclude={"relation_chain"}).encode()
+    rendered: bytes = out.model_dump_json(exclude={"relation_chain"}).encode()
+    return rendered
 
 
 @pytest.mark.parametrize("resource", list(RESOURCES))
