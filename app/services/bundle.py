@@ -4,26 +4,33 @@ An import is validated whole before anything is written, applied in one transact
 either lands completely or not at all; every problem is reported with its location.
 """
 
+import io
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import ValidationError
-from sqlalchemy import select, true
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import ErrorDetail, InvalidInput, TooLarge, pointer, validation_errors
+from app.errors import ErrorDetail, InvalidInput, TooLarge
 from app.schemas.bundle import BUNDLE_FORMAT, BUNDLE_VERSION, ImportCounts, ImportReport
-from app.services.resources import RESOURCES, WRITE_ORDER, RecordModel, ResourceName, record_dump
-from app.services.writes import Change, apply_changes, begin_write
+from app.services.bulk_import import (
+    CHUNK,
+    BundleInput,
+    ImportMode,
+    Progress,
+    dict_bundle,
+    json_bundle,
+    run_import,
+)
+from app.services.resources import RESOURCES, WRITE_ORDER, ResourceName, record_dump
 
-ImportMode = Literal["upsert", "insert", "replace"]
+__all__ = ["BundleInput", "ImportMode", "Progress"]
+
 # Where a pointer into the bundle came from in the user's files (CSV file and line).
 SourceMap = Mapping[str, tuple[str, int]]
-Progress = Callable[[int], None]
-
-_TOP_LEVEL = {"format", "version", *WRITE_ORDER}
 
 
 def parse_bundle_text(text: str | bytes, *, syntax: Literal["json", "yaml"]) -> Any:
@@ -39,49 +46,19 @@ def parse_bundle_text(text: str | bytes, *, syntax: Literal["json", "yaml"]) -> 
         raise InvalidInput("the bundle is not valid YAML", [ErrorDetail("", str(exc))]) from None
 
 
-def _validate(data: Any) -> tuple[list[Change], list[ErrorDetail], set[tuple[ResourceName, str]]]:
-    """Validate every record on its own so that one bad record hides no other problem."""
-    if not isinstance(data, dict):
-        raise InvalidInput(
-            "a bundle is a JSON/YAML object", [ErrorDetail("", "expected an object")]
-        )
-    errors: list[ErrorDetail] = []
-    for key in sorted(set(data) - _TOP_LEVEL):
-        errors.append(ErrorDetail(pointer(key), f"unknown section; expected {sorted(_TOP_LEVEL)}"))
-    if data.get("format", BUNDLE_FORMAT) != BUNDLE_FORMAT:
-        errors.append(ErrorDetail("/format", f"must be {BUNDLE_FORMAT!r}"))
-    if data.get("version", BUNDLE_VERSION) != BUNDLE_VERSION:
-        errors.append(ErrorDetail("/version", f"this policydb reads version {BUNDLE_VERSION}"))
-    changes: list[Change] = []
-    invalid_slugs: set[tuple[ResourceName, str]] = set()
-    for name in WRITE_ORDER:
-        items = data.get(name, [])
-        if not isinstance(items, list):
-            errors.append(ErrorDetail(pointer(name), "expected a list of records ([] for none)"))
-            continue
-        for index, item in enumerate(items):
-            slug = item.get("slug") if isinstance(item, dict) else None
-            try:
-                record = RESOURCES[name].record.model_validate(item)
-            except ValidationError as exc:
-                for error in validation_errors(exc, (name, index)):
-                    error.slug = slug if isinstance(slug, str) else None
-                    errors.append(error)
-                if isinstance(slug, str):
-                    invalid_slugs.add((name, slug))
-                continue
-            changes.append(Change(name, record, (name, index)))
-    return changes, errors, invalid_slugs
+def as_bundle_input(data: Any) -> BundleInput:
+    """A bundle to import: already streamable, or a parsed document (dict) in memory."""
+    return data if isinstance(data, BundleInput) else dict_bundle(data)
 
 
-def _existing_rows(session: Session, name: ResourceName, slugs: Sequence[str]) -> dict[str, Any]:
-    spec = RESOURCES[name]
-    rows: dict[str, Any] = {}
-    for start in range(0, len(slugs), 500):
-        chunk = slugs[start : start + 500]
-        query = select(spec.model).where(spec.model.slug.in_(chunk)).options(*spec.load_for_write)
-        rows.update({row.slug: row for row in session.scalars(query)})
-    return rows
+def json_bundle_file(path: str | Path) -> BundleInput:
+    """A JSON bundle file, streamed: it is never held in memory whole."""
+    return json_bundle(lambda: Path(path).open("rb"))
+
+
+def json_bundle_bytes(body: bytes) -> BundleInput:
+    """A JSON bundle already in memory as bytes (a request body), parsed as a stream."""
+    return json_bundle(lambda: io.BytesIO(body))
 
 
 def import_bundle(
@@ -94,49 +71,31 @@ def import_bundle(
     source_map: SourceMap | None = None,
     progress: Progress | None = None,
     changed_by: str = "import",
+    chunk_size: int = CHUNK,
 ) -> ImportReport:
-    """Validate and apply a whole bundle in one transaction (rolled back on a dry run)."""
-    if max_records is not None and (total := record_count(data)) > max_records:
+    """Validate and apply a whole bundle in one transaction (rolled back on a dry run).
+
+    ``data`` is a parsed document or a BundleInput (a JSON file or body, streamed).
+    """
+    bundle = as_bundle_input(data)
+    if max_records is not None and (total := record_count(bundle)) > max_records:
         raise TooLarge(f"the bundle has {total} records; at most {max_records} per request")
-    changes, errors, invalid_slugs = _validate(data)
-    begin_write(session)  # imports queue behind each other instead of interleaving
-
-    deletions: list[tuple[ResourceName, RecordModel]] = []
-    for name in WRITE_ORDER:
-        batch = [c for c in changes if c.resource == name]
-        existing = _existing_rows(session, name, [getattr(c.record, "slug") for c in batch])  # noqa: B009
-        for change in batch:
-            change.existing = existing.get(getattr(change.record, "slug"))  # noqa: B009
-            if mode == "insert" and change.existing is not None:
-                errors.append(
-                    ErrorDetail(
-                        pointer(*change.location, "slug"),
-                        "a record with this slug already exists (mode=insert)",
-                        slug=change.existing.slug,
-                    )
-                )
-        if mode == "replace":
-            keep = {getattr(c.record, "slug") for c in batch} | {  # noqa: B009
-                slug for kind, slug in invalid_slugs if kind == name
-            }
-            spec = RESOURCES[name]
-            absent = select(spec.model).where(spec.model.slug.not_in(keep) if keep else true())
-            for row in session.scalars(absent.options(*spec.load_for_write)):
-                deletions.append((name, row))
-
     try:
-        outcome = apply_changes(
-            session,
-            changes,
-            delete=deletions,
-            known=invalid_slugs,
-            errors=errors,
+        outcome = run_import(
+            session=session,
+            bundle=bundle,
+            mode=mode,
+            max_records=max_records,
             progress=progress,
             changed_by=changed_by,
+            chunk_size=chunk_size,
         )
     except InvalidInput as exc:
         session.rollback()
         raise InvalidInput(exc.detail, _locate(exc.errors, source_map)) from None
+    except BaseException:
+        session.rollback()
+        raise
     if dry_run:
         session.rollback()
     else:
@@ -150,6 +109,8 @@ def import_bundle(
 
 def record_count(data: Any) -> int:
     """How many records a (not yet validated) bundle holds."""
+    if isinstance(data, BundleInput):
+        return sum(data.counts.values())
     if not isinstance(data, dict):
         return 0
     return sum(len(data[n]) for n in WRITE_ORDER if isinstance(data.get(n), list))

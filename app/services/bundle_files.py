@@ -2,15 +2,19 @@
 
 import csv
 import json
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 from sqlalchemy.orm import Session
 
 from app.errors import ErrorDetail, InvalidInput, pointer
-from app.services.bundle import SourceMap, iter_records, parse_bundle_text
+from app.services.bulk_import import json_bundle
+from app.services.bundle import SourceMap, iter_records, json_bundle_file, parse_bundle_text
 from app.services.resources import WRITE_ORDER
 
 RECORD_COLUMNS: dict[str, list[str]] = {
@@ -97,7 +101,7 @@ CITATION_FIELDS = ["source", "section", "paragraph", "excerpt", "note"]
 def read_bundle_path(path: str | Path) -> tuple[Any, SourceMap | None]:
     """Read a bundle from a file (by extension), a CSV folder, or ``-`` (stdin; JSON or YAML)."""
     if str(path) == "-":
-        return parse_bundle_text(sys.stdin.read(), syntax="yaml"), None  # YAML reads JSON too
+        return _read_stdin(), None
     path = Path(path)
     if path.is_dir():
         yaml_files = sorted(path.glob("*.yaml")) + sorted(path.glob("*.json"))
@@ -106,7 +110,30 @@ def read_bundle_path(path: str | Path) -> tuple[Any, SourceMap | None]:
         return read_csv_folder(path)
     if not path.exists():
         raise InvalidInput(f"no such file: {path}", [ErrorDetail("", f"{path} does not exist")])
-    return parse_bundle_text(path.read_bytes(), syntax=_syntax(path)), None
+    if _syntax(path) == "json":
+        return json_bundle_file(path), None  # streamed: a large file is never held whole
+    return parse_bundle_text(path.read_bytes(), syntax="yaml"), None
+
+
+def _read_stdin() -> Any:
+    """Standard input, copied to a temporary file: JSON is then streamed, YAML parsed whole."""
+    spool = tempfile.TemporaryFile()  # noqa: SIM115  lives as long as the opener below
+    shutil.copyfileobj(sys.stdin.buffer, spool)
+    spool.seek(0)
+    start = spool.read(4096).lstrip()
+
+    def reopen() -> IO[bytes]:
+        stream = os.fdopen(os.dup(spool.fileno()), "rb")
+        stream.seek(0)
+        return stream
+
+    if start.startswith(b"{"):
+        try:
+            return json_bundle(reopen)
+        except InvalidInput:
+            pass  # not JSON after all (a YAML flow mapping?): YAML reads both
+    with reopen() as stream:
+        return parse_bundle_text(stream.read(), syntax="yaml")
 
 
 def _syntax(path: Path) -> Literal["json", "yaml"]:

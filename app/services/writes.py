@@ -76,7 +76,7 @@ class Outcome:
         self.counts[resource][what] += 1
 
 
-class _Targets:
+class Targets:
     """Slug -> row for every record a batch may point at, once the batch is applied."""
 
     def __init__(self) -> None:
@@ -87,7 +87,7 @@ class _Targets:
         return self.rows[(resource, slug)]
 
 
-def _referenced_slugs(change: Change) -> Iterable[tuple[ResourceName, str, Location]]:
+def referenced_slugs(change: Change) -> Iterable[tuple[ResourceName, str, Location]]:
     """Every (resource, slug) a record points at, with where in the record it does so."""
     record, loc = change.record, change.location
 
@@ -137,7 +137,7 @@ def check_changes(
     *,
     deleted: Iterable[tuple[ResourceName, str]] = (),
     known: Iterable[tuple[ResourceName, str]] = (),
-) -> tuple[_Targets, list[ErrorDetail]]:
+) -> tuple[Targets, list[ErrorDetail]]:
     """Find every problem with a batch before anything is written.
 
     ``known`` are slugs of records the caller already found invalid: references to them are
@@ -145,7 +145,7 @@ def check_changes(
     """
     errors: list[ErrorDetail] = []
     known = set(known)
-    targets = _Targets()
+    targets = Targets()
     targets.gone = set(deleted)
 
     # Duplicate slugs inside the batch.
@@ -168,7 +168,7 @@ def check_changes(
     # Resolve every referenced slug: in the batch, else in the database.
     wanted: dict[ResourceName, set[str]] = defaultdict(set)
     for change in changes:
-        for resource, slug, _at in _referenced_slugs(change):
+        for resource, slug, _at in referenced_slugs(change):
             if (resource, slug) not in first_seen:
                 wanted[resource].add(slug)
     found: set[tuple[ResourceName, str]] = set()
@@ -179,7 +179,7 @@ def check_changes(
                 targets.rows[(resource, row.slug)] = row
                 found.add((resource, row.slug))
     for change in changes:
-        for resource, slug, at in _referenced_slugs(change):
+        for resource, slug, at in referenced_slugs(change):
             key = (resource, slug)
             if key not in first_seen and key not in found and key not in known:
                 errors.append(
@@ -200,7 +200,7 @@ def _chunked_select(session: Session, model: Any, slugs: Iterable[str]) -> Itera
 
 
 def _parent_cycles(
-    session: Session, changes: Sequence[Change], targets: _Targets
+    session: Session, changes: Sequence[Change], targets: Targets
 ) -> list[ErrorDetail]:
     errors: list[ErrorDetail] = []
     for resource, model in (("regions", Region), ("actors", Actor)):
@@ -308,8 +308,23 @@ def apply_changes(
     errors = [*errors, *found]
     if errors:
         raise InvalidInput(f"{len(errors)} problem(s) found; nothing was written", errors)
+    return write_changes(
+        session, changes, targets, changed_by=changed_by, delete=delete, progress=progress
+    )
 
-    outcome = Outcome()
+
+def write_changes(
+    session: Session,
+    changes: Sequence[Change],
+    targets: Targets,
+    *,
+    changed_by: str,
+    delete: Sequence[tuple[ResourceName, RecordModel]] = (),
+    progress: Callable[[int], None] | None = None,
+    outcome: "Outcome | None" = None,
+) -> Outcome:
+    """Write a batch that has passed the checks; ``targets`` holds every row it points at."""
+    outcome = outcome or Outcome()
     history: list[_Pending] = []
     # Phase 1: a row for every record, so records can point at each other in any order.
     pending: list[tuple[Change, RecordModel]] = []
@@ -377,24 +392,28 @@ class _Pending:
     after: dict[str, Any]
 
     def to_entry(self, changed_by: str) -> HistoryEntry:
-        keys = [*self.before, *(k for k in self.after if k not in self.before)]
-        fields = {
-            key: {"old": self.before.get(key), "new": self.after.get(key)}
-            for key in keys
-            if self.before.get(key) != self.after.get(key)
-        }
         return HistoryEntry(
             record_type=RESOURCES[self.resource].singular,
             record_id=self.row.id,
             slug=self.row.slug,
             action=self.action,
             changed_by=changed_by,
-            fields=fields,
+            fields=changed_fields(self.before, self.after),
             snapshot=self.after or self.before,
         )
 
 
-def _citations(citations: Sequence[CitationIn], targets: _Targets) -> list[Citation]:
+def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Each field that differs between two record dumps, as {"old": ..., "new": ...}."""
+    keys = [*before, *(k for k in after if k not in before)]
+    return {
+        key: {"old": before.get(key), "new": after.get(key)}
+        for key in keys
+        if before.get(key) != after.get(key)
+    }
+
+
+def _citations(citations: Sequence[CitationIn], targets: Targets) -> list[Citation]:
     return [
         Citation(
             source=targets.get("sources", c.source),
@@ -408,62 +427,128 @@ def _citations(citations: Sequence[CitationIn], targets: _Targets) -> list[Citat
     ]
 
 
-def _write_source(row: Any, record: Any, targets: _Targets) -> None:
+def _dates(name: str, value: Any) -> dict[str, Any]:
+    return {
+        f"{name}_earliest": value.earliest if value else None,
+        f"{name}_latest": value.latest if value else None,
+    }
+
+
+# The plain columns of each record type (everything but references to other rows), built
+# once here for both the ORM writers below and the bulk insert of new records on import.
+def source_columns(record: Any) -> dict[str, Any]:
+    assert isinstance(record, SourceRecord)
+    return {
+        "slug": record.slug,
+        "title": record.title,
+        "publisher": record.publisher,
+        "series": record.series,
+        "authors": list(record.authors),
+        "url": record.url,
+        **_dates("published", record.published),
+        "language": record.language,
+        "sha256": record.sha256,
+    }
+
+
+def region_columns(record: Any) -> dict[str, Any]:
+    assert isinstance(record, RegionRecord)
+    return {
+        "slug": record.slug,
+        "name": record.name,
+        "names": dict(record.names),
+        "aliases": list(record.aliases),
+        "kind": record.kind.value,
+        "iso_code": record.iso_code,
+        "description": record.description,
+    }
+
+
+def actor_columns(record: Any) -> dict[str, Any]:
+    assert isinstance(record, ActorRecord)
+    return {
+        "slug": record.slug,
+        "name": record.name,
+        "names": dict(record.names),
+        "aliases": list(record.aliases),
+        "kind": record.kind.value,
+        "description": record.description,
+        "identifiers": [i.model_dump() for i in record.identifiers],
+    }
+
+
+def policy_columns(record: Any) -> dict[str, Any]:
+    assert isinstance(record, PolicyRecord)
+    return {
+        "slug": record.slug,
+        "title": record.title,
+        "short_name": record.short_name,
+        "titles": dict(record.titles),
+        "kind": record.kind.value,
+        "status": record.status.value,
+        "summary": record.summary,
+        "identifiers": [i.model_dump() for i in record.identifiers],
+        **_dates("announced", record.announced),
+        **_dates("in_force_from", record.in_force_from),
+        **_dates("in_force_to", record.in_force_to),
+        "money_amount": record.money.amount if record.money else None,
+        "money_currency": record.money.currency if record.money else None,
+        "money_approximate": record.money.approximate if record.money else False,
+    }
+
+
+def goal_columns(record: Any) -> dict[str, Any]:
+    assert isinstance(record, GoalRecord)
+    return {
+        "slug": record.slug,
+        "statement": record.statement,
+        "metric": record.metric,
+        "target_value": record.target_value,
+        "unit": record.unit,
+        "baseline_value": record.baseline_value,
+        **_dates("deadline", record.deadline),
+        "stage": record.stage,
+        "status": record.status.value,
+    }
+
+
+COLUMNS: dict[ResourceName, Callable[[Any], dict[str, Any]]] = {
+    "sources": source_columns,
+    "regions": region_columns,
+    "actors": actor_columns,
+    "policies": policy_columns,
+    "goals": goal_columns,
+}
+
+
+def _set_columns(row: Any, columns: dict[str, Any]) -> None:
+    for name, value in columns.items():
+        setattr(row, name, value)
+
+
+def _write_source(row: Any, record: Any, targets: Targets) -> None:
     assert isinstance(row, Source) and isinstance(record, SourceRecord)
-    row.slug = record.slug
-    row.title = record.title
-    row.publisher = record.publisher
-    row.series = record.series
-    row.authors = list(record.authors)
-    row.url = record.url
-    row.published = record.published
-    row.language = record.language
-    row.sha256 = record.sha256
+    _set_columns(row, source_columns(record))
 
 
-def _write_region(row: Any, record: Any, targets: _Targets) -> None:
+def _write_region(row: Any, record: Any, targets: Targets) -> None:
     assert isinstance(row, Region) and isinstance(record, RegionRecord)
-    row.slug = record.slug
-    row.name = record.name
-    row.names = dict(record.names)
-    row.aliases = list(record.aliases)
-    row.kind = record.kind.value
-    row.iso_code = record.iso_code
+    _set_columns(row, region_columns(record))
     row.parent = targets.get("regions", record.parent) if record.parent else None
-    row.description = record.description
     row.citations = _citations(record.citations, targets)
 
 
-def _write_actor(row: Any, record: Any, targets: _Targets) -> None:
+def _write_actor(row: Any, record: Any, targets: Targets) -> None:
     assert isinstance(row, Actor) and isinstance(record, ActorRecord)
-    row.slug = record.slug
-    row.name = record.name
-    row.names = dict(record.names)
-    row.aliases = list(record.aliases)
-    row.kind = record.kind.value
+    _set_columns(row, actor_columns(record))
     row.region = targets.get("regions", record.region) if record.region else None
     row.parent = targets.get("actors", record.parent) if record.parent else None
-    row.description = record.description
-    row.identifiers = [i.model_dump() for i in record.identifiers]
     row.citations = _citations(record.citations, targets)
 
 
-def _write_policy(row: Any, record: Any, targets: _Targets) -> None:
+def _write_policy(row: Any, record: Any, targets: Targets) -> None:
     assert isinstance(row, Policy) and isinstance(record, PolicyRecord)
-    row.slug = record.slug
-    row.title = record.title
-    row.short_name = record.short_name
-    row.titles = dict(record.titles)
-    row.kind = record.kind.value
-    row.status = record.status.value
-    row.summary = record.summary
-    row.identifiers = [i.model_dump() for i in record.identifiers]
-    row.announced = record.announced
-    row.in_force_from = record.in_force_from
-    row.in_force_to = record.in_force_to
-    row.money_amount = record.money.amount if record.money else None
-    row.money_currency = record.money.currency if record.money else None
-    row.money_approximate = record.money.approximate if record.money else False
+    _set_columns(row, policy_columns(record))
 
     # Links are matched on their natural key and reused, so an unchanged link keeps its id
     # and a re-import never deletes and re-inserts the same (policy, actor, role) row.
@@ -505,7 +590,7 @@ def _relink(
     key_of: Callable[[LinkT], tuple[str, str]],
     wanted: Sequence[tuple[tuple[str, str], Sequence[CitationIn]]],
     make: Callable[[tuple[str, str]], LinkT],
-    targets: _Targets,
+    targets: Targets,
 ) -> list[LinkT]:
     """The links a record should have, in order, reusing the current ones by natural key."""
     existing = {key_of(link): link for link in current}
@@ -518,19 +603,11 @@ def _relink(
     return links
 
 
-def _write_goal(row: Any, record: Any, targets: _Targets) -> None:
+def _write_goal(row: Any, record: Any, targets: Targets) -> None:
     assert isinstance(row, Goal) and isinstance(record, GoalRecord)
-    row.slug = record.slug
-    row.statement = record.statement
+    _set_columns(row, goal_columns(record))
     row.policy = targets.get("policies", record.policy) if record.policy else None
     row.actor = targets.get("actors", record.actor) if record.actor else None
-    row.metric = record.metric
-    row.target_value = record.target_value
-    row.unit = record.unit
-    row.baseline_value = record.baseline_value
-    row.deadline = record.deadline
-    row.stage = record.stage
-    row.status = record.status.value
     row.citations = _citations(record.citations, targets)
 
 

@@ -17,7 +17,13 @@ from app.api.deps import (
 from app.api.problems import problem_responses
 from app.errors import BadQuery, ErrorDetail, TooLarge
 from app.schemas.bundle import Bundle, ImportReport
-from app.services.bundle import import_bundle, iter_export_json, iter_export_yaml, parse_bundle_text
+from app.services.bundle import (
+    import_bundle,
+    iter_export_json,
+    iter_export_yaml,
+    json_bundle_bytes,
+    parse_bundle_text,
+)
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(reject_unknown_query_params)])
 
@@ -85,8 +91,12 @@ async def import_(
     content_type = request.headers.get("content-type", "application/json").split(";")[0].strip()
     syntax: Literal["json", "yaml"] = "yaml" if content_type in YAML_TYPES else "json"
 
-    # Parsing and writing are blocking work: keep them off the event loop.
-    data = await run_in_threadpool(parse_bundle_text, body, syntax=syntax)
+    # Parsing and writing are blocking work: keep them off the event loop. JSON is read as a
+    # stream (records are validated one at a time); YAML is parsed whole.
+    if syntax == "json":
+        data = await run_in_threadpool(json_bundle_bytes, body)
+    else:
+        data = await run_in_threadpool(parse_bundle_text, body, syntax=syntax)
     return await run_in_threadpool(
         import_bundle,
         session=session,

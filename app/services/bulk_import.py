@@ -1,0 +1,757 @@
+"""Imports of any size in flat memory: one validating pass, the checks, then chunked writes.
+
+Pass 1 reads the bundle a record at a time (a JSON file is streamed with ijson), validates
+each record on its own and keeps only small bookkeeping (slugs, referenced slugs, parents,
+ISO codes); every valid record is spooled, in its bundle shape, to a temporary file. The
+checks that need the whole bundle or the database (duplicates, unknown references, parent
+cycles, ISO codes, existing slugs) run next, and every problem is reported before anything
+is written. Pass 2 reads the spool back in chunks, resource by resource: new records are
+inserted with executemany (rows, links, citations, history entries, search documents);
+records that already exist go through the ORM write path (so links keep their ids), and
+the session is emptied after each chunk. It all happens in the caller's transaction.
+"""
+
+import json
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import IO, Any, Literal
+
+import ijson  # type: ignore[import-untyped]  # no stubs published
+from pydantic import ValidationError
+from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.errors import ErrorDetail, InvalidInput, TooLarge, pointer, validation_errors
+from app.models import (
+    Actor,
+    Citation,
+    HistoryEntry,
+    PolicyActor,
+    PolicyRegion,
+    PolicyRelation,
+    PolicyTopic,
+    Region,
+    SearchDocument,
+)
+from app.models.base import utcnow
+from app.schemas.bundle import BUNDLE_FORMAT, BUNDLE_VERSION
+from app.schemas.common import Citation as CitationIn
+from app.schemas.common import WriteModel
+from app.services.resources import RESOURCES, WRITE_ORDER, RecordModel, ResourceName, record_dump
+from app.services.search import document_text
+from app.services.writes import (
+    COLUMNS,
+    Change,
+    Outcome,
+    Targets,
+    begin_write,
+    changed_fields,
+    referenced_slugs,
+    write_changes,
+)
+
+ImportMode = Literal["upsert", "insert", "replace"]
+Progress = Callable[[int], None]
+Key = tuple[ResourceName, str]
+# Spooled records read back: (index in the section, the record, its bundle shape).
+Batch = list[tuple[int, WriteModel, dict[str, Any]]]
+
+TOP_LEVEL = {"format", "version", *WRITE_ORDER}
+CHUNK = 1000  # records per write chunk
+LOOKUP = 500  # slugs per IN (...) query
+
+
+@dataclass
+class BundleInput:
+    """A bundle to import: its top-level keys and its sections, which can be walked repeatedly.
+
+    ``header`` maps each top-level key to its value, except that a section only needs to be
+    a list there (possibly an empty stand-in); ``items(name)`` yields the section's records.
+    """
+
+    header: Mapping[str, Any]
+    items: Callable[[str], Iterable[Any]]
+    counts: Mapping[str, int]
+
+
+def dict_bundle(data: Any) -> BundleInput:
+    """A bundle already in memory (YAML, a CSV folder, the seed, a test)."""
+    if not isinstance(data, dict):
+        raise InvalidInput(
+            "a bundle is a JSON/YAML object", [ErrorDetail("", "expected an object")]
+        )
+    counts: dict[str, int] = {n: len(data[n]) for n in WRITE_ORDER if isinstance(data.get(n), list)}
+    return BundleInput(header=data, items=lambda name: data[name], counts=counts)
+
+
+_SCALAR_EVENTS = {"null", "boolean", "integer", "double", "number", "string"}
+
+
+def json_bundle(open_stream: Callable[[], IO[bytes]]) -> BundleInput:
+    """A JSON bundle read as a stream: one pass for the top-level keys, one per section."""
+
+    def events(stream: IO[bytes]) -> Iterator[tuple[str, str, Any]]:
+        try:
+            yield from ijson.parse(stream, use_float=True)
+        except ijson.JSONError as exc:
+            raise _syntax_error(open_stream, exc) from None
+
+    header: dict[str, Any] = {}
+    counts: dict[str, int] = {}
+    with open_stream() as stream:
+        walk = events(stream)
+        first = next(walk, None)
+        if first is None or first[1] != "start_map":
+            for _ in walk:  # a syntax error anywhere is reported as such
+                pass
+            raise InvalidInput(
+                "a bundle is a JSON/YAML object", [ErrorDetail("", "expected an object")]
+            )
+        key, pending, item = "", False, None
+        for prefix, event, value in walk:
+            if pending:  # the first event of a top-level value
+                pending = False
+                if event == "start_array":
+                    header[key], counts[key], item = [], 0, f"{key}.item"
+                else:
+                    header[key], item = ({} if event == "start_map" else value), None
+            elif event == "map_key" and prefix == "":
+                key, pending = value, True
+            elif prefix == item and (event in _SCALAR_EVENTS or event[:6] == "start_"):
+                counts[key] += 1
+
+    def items(name: str) -> Iterator[Any]:
+        with open_stream() as stream:
+            try:
+                yield from ijson.items(stream, f"{name}.item", use_float=True)
+            except ijson.JSONError as exc:
+                raise _syntax_error(open_stream, exc) from None
+
+    return BundleInput(header=header, items=items, counts=counts)
+
+
+def _syntax_error(open_stream: Callable[[], IO[bytes]], exc: Exception) -> InvalidInput:
+    """The position of a syntax error, from the standard parser (only on this error path)."""
+    detail = str(exc)
+    try:
+        with open_stream() as stream:
+            json.loads(stream.read())
+    except json.JSONDecodeError as decoded:
+        detail = f"line {decoded.lineno}, column {decoded.colno}: {decoded.msg}"
+    except ValueError:
+        pass
+    return InvalidInput("the bundle is not valid JSON", [ErrorDetail("", detail)])
+
+
+class _Spool:
+    """The valid records of one resource as lines ``index<TAB>slug<TAB>json`` in a temp file."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115  closed by close()
+        self.count = 0
+
+    def add(self, index: int, slug: str, dump: str) -> None:
+        self.file.write(f"{index}\t{slug}\t{dump}\n".encode())
+        self.count += 1
+
+    def lines(self) -> Iterator[tuple[int, str, bytes]]:
+        self.file.seek(0)
+        for line in self.file:
+            index, slug, dump = line.split(b"\t", 2)
+            yield int(index), slug.decode(), dump
+
+    def close(self) -> None:
+        self.file.close()
+
+
+@dataclass
+class _Plan:
+    """What pass 1 keeps: small per-record bookkeeping, never the records themselves."""
+
+    errors: list[ErrorDetail] = field(default_factory=list)
+    duplicates: list[ErrorDetail] = field(default_factory=list)
+    spools: dict[ResourceName, _Spool] = field(default_factory=dict)
+    first_index: dict[ResourceName, dict[str, int]] = field(
+        default_factory=lambda: {name: {} for name in WRITE_ORDER}
+    )
+    invalid: set[Key] = field(default_factory=set)
+    references: set[Key] = field(default_factory=set)
+    parents: dict[ResourceName, dict[str, str | None]] = field(
+        default_factory=lambda: {"regions": {}, "actors": {}}
+    )
+    iso_codes: dict[str, str] = field(default_factory=dict)  # code -> region slug
+
+    def close(self) -> None:
+        for spool in self.spools.values():
+            spool.close()
+
+
+def _validate(bundle: BundleInput, max_records: int | None) -> _Plan:
+    """Pass 1: validate every record on its own, so one bad record hides no other problem."""
+    plan = _Plan()
+    header = bundle.header
+    for key in sorted(set(header) - TOP_LEVEL):
+        plan.errors.append(
+            ErrorDetail(pointer(key), f"unknown section; expected {sorted(TOP_LEVEL)}")
+        )
+    if header.get("format", BUNDLE_FORMAT) != BUNDLE_FORMAT:
+        plan.errors.append(ErrorDetail("/format", f"must be {BUNDLE_FORMAT!r}"))
+    if header.get("version", BUNDLE_VERSION) != BUNDLE_VERSION:
+        plan.errors.append(ErrorDetail("/version", f"this policydb reads version {BUNDLE_VERSION}"))
+    seen = 0
+    for name in WRITE_ORDER:
+        spec = RESOURCES[name]
+        include = set(spec.record.model_fields)
+        spool = plan.spools[name] = _Spool()
+        if name not in header:
+            continue
+        if not isinstance(header[name], list):
+            plan.errors.append(
+                ErrorDetail(pointer(name), "expected a list of records ([] for none)")
+            )
+            continue
+        first_index = plan.first_index[name]
+        for index, item in enumerate(bundle.items(name)):
+            seen += 1
+            if max_records is not None and seen > max_records:
+                raise TooLarge(f"the bundle has more than {max_records} records per request")
+            try:
+                record = spec.record.model_validate(item)
+            except ValidationError as exc:
+                given = item.get("slug") if isinstance(item, dict) else None
+                for error in validation_errors(exc, (name, index)):
+                    error.slug = given if isinstance(given, str) else None
+                    plan.errors.append(error)
+                if isinstance(given, str):
+                    plan.invalid.add((name, given))
+                continue
+            slug: str = getattr(record, "slug")  # noqa: B009
+            if slug in first_index:
+                where = pointer(name, first_index[slug])
+                plan.duplicates.append(
+                    ErrorDetail(
+                        pointer(name, index, "slug"), f"duplicate slug; first at {where}", slug=slug
+                    )
+                )
+                continue
+            first_index[slug] = index
+            change = Change(name, record, (name, index))
+            plan.references.update((res, ref) for res, ref, _at in referenced_slugs(change))
+            if name in plan.parents:
+                plan.parents[name][slug] = getattr(record, "parent")  # noqa: B009
+            if (code := getattr(record, "iso_code", None)) is not None:
+                if code in plan.iso_codes:
+                    plan.duplicates.append(
+                        ErrorDetail(
+                            pointer(name, index, "iso_code"),
+                            f"ISO code {code} is used twice",
+                            slug=slug,
+                        )
+                    )
+                plan.iso_codes[code] = slug
+            spool.add(index, slug, record.model_dump_json(include=include, exclude_none=True))
+    return plan
+
+
+def _lookup(session: Session, name: ResourceName, slugs: Iterable[str]) -> dict[str, int]:
+    """slug -> id of those of ``slugs`` that are in the database."""
+    model = RESOURCES[name].model
+    ordered = sorted(slugs)
+    found: dict[str, int] = {}
+    if not ordered:
+        return found
+    total = session.scalar(select(func.count()).select_from(model)) or 0
+    if total <= 2 * len(ordered):  # cheaper to read the whole (small) table than to probe it
+        wanted = set(ordered)
+        for slug, id_ in session.execute(select(model.slug, model.id)):
+            if slug in wanted:
+                found[slug] = id_
+        return found
+    for start in range(0, len(ordered), LOOKUP):
+        chunk = ordered[start : start + LOOKUP]
+        query = select(model.slug, model.id).where(model.slug.in_(chunk))
+        found.update((slug, id_) for slug, id_ in session.execute(query))
+    return found
+
+
+@dataclass
+class _State:
+    """What the checks learn from the database, for the writes."""
+
+    existing: dict[ResourceName, dict[str, int]] = field(default_factory=dict)
+    ids: dict[ResourceName, dict[str, int]] = field(
+        default_factory=lambda: {name: {} for name in WRITE_ORDER}
+    )
+    gone: dict[ResourceName, set[str]] = field(default_factory=dict)
+
+
+def _check(session: Session, plan: _Plan, mode: ImportMode) -> tuple[_State, list[ErrorDetail]]:
+    """Every check that needs the whole bundle or the database; all problems, in order."""
+    state = _State()
+    errors = list(plan.errors)
+    for name in WRITE_ORDER:
+        first_index = plan.first_index[name]
+        found = _lookup(session, name, first_index)
+        state.existing[name] = found
+        if name != "goals":  # nothing refers to goals
+            state.ids[name].update(found)
+        if mode == "insert":
+            for slug in sorted(found, key=first_index.__getitem__):
+                errors.append(
+                    ErrorDetail(
+                        pointer(name, first_index[slug], "slug"),
+                        "a record with this slug already exists (mode=insert)",
+                        slug=slug,
+                    )
+                )
+        if mode == "replace":
+            model = RESOURCES[name].model
+            keep = first_index.keys() | {slug for kind, slug in plan.invalid if kind == name}
+            state.gone[name] = {s for s in session.scalars(select(model.slug)) if s not in keep}
+    errors.extend(plan.duplicates)
+
+    # References: in the bundle, else in the database (and not about to be deleted).
+    wanted: dict[ResourceName, set[str]] = defaultdict(set)
+    for resource, slug in plan.references:
+        if slug not in plan.first_index[resource] and (resource, slug) not in plan.invalid:
+            wanted[resource].add(slug)
+    unknown: set[Key] = set()
+    for resource, slugs in wanted.items():
+        found = _lookup(session, resource, slugs)
+        gone = state.gone.get(resource, set())
+        for slug in slugs:
+            if slug in found and slug not in gone:
+                state.ids[resource][slug] = found[slug]
+            else:
+                unknown.add((resource, slug))
+    if unknown:
+        errors.extend(_unknown_references(plan, unknown))
+
+    errors.extend(_parent_cycles(session, plan))
+    errors.extend(_iso_code_clashes(session, plan))
+    return state, errors
+
+
+def _unknown_references(plan: _Plan, unknown: set[Key]) -> Iterator[ErrorDetail]:
+    """Every place that names an unknown slug (a second read of the spool, on errors only)."""
+    for name in WRITE_ORDER:
+        record_type = RESOURCES[name].record
+        for index, slug, dump in plan.spools[name].lines():
+            change = Change(name, record_type.model_validate_json(dump), (name, index))
+            for resource, ref, at in referenced_slugs(change):
+                if (resource, ref) in unknown:
+                    singular = RESOURCES[resource].singular
+                    yield ErrorDetail(pointer(*at), f"unknown {singular} slug {ref!r}", slug=slug)
+
+
+def _parent_cycles(session: Session, plan: _Plan) -> Iterator[ErrorDetail]:
+    for name, model in (("regions", Region), ("actors", Actor)):
+        bundle_parents = plan.parents[name]  # type: ignore[index]
+        if not bundle_parents:
+            continue
+        parent_table = model.__table__.alias("parent")
+        query = select(model.slug, parent_table.c.slug).outerjoin(
+            parent_table, model.parent_id == parent_table.c.id
+        )
+        parent_of: dict[str, str | None] = dict(session.execute(query).all())
+        parent_of.update(bundle_parents)
+        first_index = plan.first_index[name]  # type: ignore[index]
+        for slug in bundle_parents:
+            seen = {slug}
+            current = parent_of.get(slug)
+            while current is not None:
+                if current in seen:
+                    yield ErrorDetail(
+                        pointer(name, first_index[slug], "parent"),
+                        f"parent chain loops back to {current!r}",
+                        slug=slug,
+                    )
+                    break
+                seen.add(current)
+                current = parent_of.get(current)
+
+
+def _iso_code_clashes(session: Session, plan: _Plan) -> Iterator[ErrorDetail]:
+    codes = sorted(plan.iso_codes)
+    in_bundle = plan.first_index["regions"]
+    for start in range(0, len(codes), LOOKUP):
+        chunk = codes[start : start + LOOKUP]
+        for code, holder in session.execute(
+            select(Region.iso_code, Region.slug).where(Region.iso_code.in_(chunk))
+        ):
+            if code is not None and holder not in in_bundle:
+                slug = plan.iso_codes[code]
+                yield ErrorDetail(
+                    pointer("regions", in_bundle[slug], "iso_code"),
+                    f"ISO code {code} already belongs to region {holder!r}",
+                    slug=slug,
+                )
+
+
+_CITATION_OWNERS = (
+    "policy_id",
+    "actor_id",
+    "region_id",
+    "goal_id",
+    "policy_actor_id",
+    "policy_region_id",
+    "policy_relation_id",
+)
+_CITED_AS: dict[ResourceName, str | None] = {
+    "sources": None,
+    "regions": "region_id",
+    "actors": "actor_id",
+    "policies": "policy_id",
+    "goals": "goal_id",
+}
+
+
+class _BulkWriter:
+    """Inserts new records with executemany: rows, links, citations, history and search."""
+
+    def __init__(self, session: Session, state: _State, changed_by: str) -> None:
+        self.connection = session.connection()
+        self.ids = state.ids
+        self.changed_by = changed_by
+        self.now = utcnow()
+        self.parents: list[tuple[int, str]] = []  # (new row id, parent slug), per resource
+        self.iso_codes: list[dict[str, Any]] = []  # new regions' codes, set after updates
+        # New policies' relations, inserted once all policies exist.
+        self.relations = tempfile.TemporaryFile()  # noqa: SIM115  closed by close()
+
+    def _insert(self, table: Any, rows: list[dict[str, Any]], *, ids: bool = False) -> list[int]:
+        if not rows:
+            return []
+        if not ids:
+            self.connection.execute(insert(table), rows)
+            return []
+        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        return list(self.connection.execute(statement, rows).scalars())
+
+    def _citation_rows(
+        self, citations: list[tuple[str, int, list[CitationIn]]]
+    ) -> list[dict[str, Any]]:
+        template = dict.fromkeys(_CITATION_OWNERS)
+        sources = self.ids["sources"]
+        return [
+            {
+                **template,
+                owner: owner_id,
+                "source_id": sources[c.source],
+                "section": c.section,
+                "paragraph": c.paragraph,
+                "excerpt": c.excerpt,
+                "note": c.note,
+                "position": i,
+            }
+            for owner, owner_id, cited in citations
+            for i, c in enumerate(cited)
+        ]
+
+    def write(self, name: ResourceName, batch: Batch) -> None:
+        """Insert a chunk of new records of one resource."""
+        spec = RESOURCES[name]
+        rows: list[dict[str, Any]] = []
+        documents: list[tuple[str, str]] = []
+        for _index, record, _after in batch:
+            columns = COLUMNS[name](record)
+            documents.append(document_text(spec.model(**columns)))
+            row = {**columns, "created_at": self.now, "updated_at": self.now, "version": 1}
+            if name == "regions":
+                row["parent_id"] = None
+                if row["iso_code"] is not None:
+                    self.iso_codes.append({"b_id": None, "b_code": row["iso_code"]})
+                    row["iso_code"] = None
+            elif name == "actors":
+                region = getattr(record, "region")  # noqa: B009
+                row["region_id"] = self.ids["regions"][region] if region else None
+                row["parent_id"] = None
+            elif name == "goals":
+                policy, actor = getattr(record, "policy"), getattr(record, "actor")  # noqa: B009
+                row["policy_id"] = self.ids["policies"][policy] if policy else None
+                row["actor_id"] = self.ids["actors"][actor] if actor else None
+            rows.append(row)
+        new_ids = self._insert(spec.model.__table__, rows, ids=True)
+
+        pending_codes = [c for c in self.iso_codes if c["b_id"] is None]
+        citations: list[tuple[str, int, list[CitationIn]]] = []
+        owner = _CITED_AS[name]
+        known = self.ids[name] if name != "goals" else None
+        for (_index, record, _after), row_id in zip(batch, new_ids, strict=True):
+            slug: str = getattr(record, "slug")  # noqa: B009
+            if known is not None:
+                known[slug] = row_id
+            if owner is not None:
+                citations.append((owner, row_id, getattr(record, "citations")))  # noqa: B009
+            if name in ("regions", "actors") and (parent := getattr(record, "parent")):  # noqa: B009
+                self.parents.append((row_id, parent))
+            if name == "regions" and getattr(record, "iso_code") is not None:  # noqa: B009
+                pending_codes.pop(0)["b_id"] = row_id
+        if name == "policies":
+            citations.extend(self._policy_links(batch, new_ids))
+        self._insert(Citation.__table__, self._citation_rows(citations))
+        self._insert(
+            HistoryEntry.__table__,
+            [
+                {
+                    "record_type": spec.singular,
+                    "record_id": row_id,
+                    "slug": getattr(record, "slug"),  # noqa: B009
+                    "action": "create",
+                    "changed_by": self.changed_by,
+                    "changed_at": self.now,
+                    "fields": changed_fields({}, after),
+                    "snapshot": after,
+                }
+                for (_index, record, after), row_id in zip(batch, new_ids, strict=True)
+            ],
+        )
+        self._insert(
+            SearchDocument.__table__,
+            [
+                {"record_type": spec.singular, "record_id": row_id, "title": title, "body": body}
+                for (title, body), row_id in zip(documents, new_ids, strict=True)
+            ],
+        )
+
+    def _policy_links(
+        self, batch: Batch, policy_ids: list[int]
+    ) -> list[tuple[str, int, list[CitationIn]]]:
+        """Topic, actor and region links of new policies; relations wait for all policies."""
+        topics: list[dict[str, Any]] = []
+        actor_links: list[dict[str, Any]] = []
+        region_links: list[dict[str, Any]] = []
+        actor_cites: list[list[CitationIn]] = []
+        region_cites: list[list[CitationIn]] = []
+        actors, regions = self.ids["actors"], self.ids["regions"]
+        for (_index, record, _after), policy_id in zip(batch, policy_ids, strict=True):
+            record_: Any = record
+            topics.extend({"policy_id": policy_id, "topic": t.value} for t in record_.topics)
+            for i, a in enumerate(record_.actors):
+                actor_links.append(
+                    {
+                        "policy_id": policy_id,
+                        "actor_id": actors[a.actor],
+                        "role": a.role.value,
+                        "position": i,
+                    }
+                )
+                actor_cites.append(a.citations)
+            for i, r in enumerate(record_.regions):
+                region_links.append(
+                    {
+                        "policy_id": policy_id,
+                        "region_id": regions[r.region],
+                        "role": r.role.value,
+                        "position": i,
+                    }
+                )
+                region_cites.append(r.citations)
+            for i, rel in enumerate(record_.related):
+                cited = [c.model_dump(mode="json") for c in rel.citations]
+                line = [policy_id, rel.policy, rel.relation.value, i, cited]
+                self.relations.write(json.dumps(line).encode() + b"\n")
+        self._insert(PolicyTopic.__table__, topics)
+        citations: list[tuple[str, int, list[CitationIn]]] = []
+        for link_id, cited in zip(
+            self._insert(PolicyActor.__table__, actor_links, ids=True), actor_cites, strict=True
+        ):
+            citations.append(("policy_actor_id", link_id, cited))
+        for link_id, cited in zip(
+            self._insert(PolicyRegion.__table__, region_links, ids=True), region_cites, strict=True
+        ):
+            citations.append(("policy_region_id", link_id, cited))
+        return citations
+
+    def link_new_records(self, name: ResourceName) -> None:
+        """Point new records at each other once all of them exist (parents, relations)."""
+        if name in ("regions", "actors") and self.parents:
+            table: Table = RESOURCES[name].model.__table__
+            statement = (
+                update(table)
+                .where(table.c.id == bindparam("b_id"))
+                .values(parent_id=bindparam("b_parent"))
+            )
+            known = self.ids[name]
+            rows = [{"b_id": row_id, "b_parent": known[slug]} for row_id, slug in self.parents]
+            self.connection.execute(statement, rows)
+        self.parents = []
+        if name == "policies":
+            self.relations.seek(0)
+            while lines := self.relations.readlines(1 << 20):
+                self._insert_relations([json.loads(line) for line in lines])
+
+    def _insert_relations(self, lines: list[list[Any]]) -> None:
+        policies = self.ids["policies"]
+        rows = [
+            {
+                "policy_id": policy_id,
+                "related_policy_id": policies[related],
+                "relation": relation,
+                "position": position,
+            }
+            for policy_id, related, relation, position, _cited in lines
+        ]
+        link_ids = self._insert(PolicyRelation.__table__, rows, ids=True)
+        citations = [
+            ("policy_relation_id", link_id, [CitationIn.model_validate(c) for c in line[4]])
+            for link_id, line in zip(link_ids, lines, strict=True)
+        ]
+        self._insert(Citation.__table__, self._citation_rows(citations))
+
+    def set_iso_codes(self) -> None:
+        """Give new regions their ISO codes, after updates may have freed them."""
+        if self.iso_codes:
+            table: Table = Region.__table__  # type: ignore[assignment]
+            statement = (
+                update(table)
+                .where(table.c.id == bindparam("b_id"))
+                .values(iso_code=bindparam("b_code"))
+            )
+            self.connection.execute(statement, self.iso_codes)
+            self.iso_codes = []
+
+    def close(self) -> None:
+        self.relations.close()
+
+
+def _chunks(
+    spool: _Spool, name: ResourceName, wanted: Callable[[str], bool], size: int
+) -> Iterator[Batch]:
+    """The spooled records of one resource that ``wanted`` picks, parsed, ``size`` at a time."""
+    record_type = RESOURCES[name].record
+    batch: Batch = []
+    for index, slug, dump in spool.lines():
+        if not wanted(slug):
+            continue
+        batch.append((index, record_type.model_validate_json(dump), json.loads(dump)))
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _not_in(existing: Mapping[str, int]) -> Callable[[str], bool]:
+    return lambda slug: slug not in existing
+
+
+def _update_existing(
+    session: Session,
+    name: ResourceName,
+    batch: Batch,
+    outcome: Outcome,
+    changed_by: str,
+) -> None:
+    """Records that exist: compare, and write the changed ones through the ORM path."""
+    spec = RESOURCES[name]
+    slugs = [getattr(record, "slug") for _i, record, _a in batch]  # noqa: B009
+    query = select(spec.model).where(spec.model.slug.in_(slugs)).options(*spec.load_for_write)
+    rows = {row.slug: row for row in session.scalars(query)}
+    changes = []
+    for index, record, after in batch:
+        row = rows[getattr(record, "slug")]  # noqa: B009
+        if record_dump(spec, spec.to_record(row)) == after:
+            outcome.count(name, "unchanged")
+        else:
+            changes.append(Change(name, record, (name, index), existing=row))
+    if not changes:
+        return
+    targets = Targets()
+    wanted: dict[ResourceName, set[str]] = defaultdict(set)
+    for change in changes:
+        for resource, ref, _at in referenced_slugs(change):
+            wanted[resource].add(ref)
+    for resource, refs in wanted.items():
+        model = RESOURCES[resource].model
+        ordered = sorted(refs)
+        for start in range(0, len(ordered), LOOKUP):
+            chunk = ordered[start : start + LOOKUP]
+            for row in session.scalars(select(model).where(model.slug.in_(chunk))):
+                targets.rows[(resource, row.slug)] = row
+    write_changes(session, changes, targets, changed_by=changed_by, outcome=outcome)
+    outcome.written.clear()  # the rows are let go after each chunk
+
+
+def run_import(
+    *,
+    session: Session,
+    bundle: BundleInput,
+    mode: ImportMode = "upsert",
+    max_records: int | None = None,
+    progress: Progress | None = None,
+    changed_by: str = "import",
+    chunk_size: int = CHUNK,
+) -> Outcome:
+    """Validate, check and write a whole bundle in the session's transaction (not committed).
+
+    Raises InvalidInput listing every problem if there is any; then nothing was written.
+    """
+    plan = _validate(bundle, max_records)
+    try:
+        begin_write(session)  # imports queue behind each other instead of interleaving
+        state, errors = _check(session, plan, mode)
+        if errors:
+            raise InvalidInput(f"{len(errors)} problem(s) found; nothing was written", errors)
+        return _write(session, plan, state, mode, progress, changed_by, chunk_size)
+    finally:
+        plan.close()
+
+
+def _write(
+    session: Session,
+    plan: _Plan,
+    state: _State,
+    mode: ImportMode,
+    progress: Progress | None,
+    changed_by: str,
+    chunk_size: int,
+) -> Outcome:
+    outcome = Outcome()
+    writer = _BulkWriter(session, state, changed_by)
+    try:
+        for name in WRITE_ORDER:
+            existing = state.existing[name]
+            spool = plan.spools[name]
+            # New records first, so that updated ones may point at them.
+            for batch in _chunks(spool, name, _not_in(existing), chunk_size):
+                writer.write(name, batch)
+                for _ in batch:
+                    outcome.count(name, "created")
+                if progress is not None:
+                    progress(len(batch))
+            writer.link_new_records(name)
+            for batch in _chunks(spool, name, existing.__contains__, chunk_size):
+                _update_existing(session, name, batch, outcome, changed_by)
+                session.expunge_all()  # keep memory flat
+                if progress is not None:
+                    progress(len(batch))
+            if name == "regions":
+                writer.set_iso_codes()
+        if mode == "replace":
+            deletions: list[tuple[ResourceName, RecordModel]] = []
+            for name, slugs in state.gone.items():
+                spec = RESOURCES[name]
+                ordered = sorted(slugs)
+                for start in range(0, len(ordered), LOOKUP):
+                    query = select(spec.model).where(
+                        spec.model.slug.in_(ordered[start : start + LOOKUP])
+                    )
+                    deletions.extend(
+                        (name, row) for row in session.scalars(query.options(*spec.load_for_write))
+                    )
+            if deletions:
+                write_changes(
+                    session, [], Targets(), changed_by=changed_by, delete=deletions, outcome=outcome
+                )
+    except IntegrityError as exc:  # a constraint the checks missed: still a clean refusal
+        raise InvalidInput(
+            "the database refused the change",
+            [ErrorDetail(pointer="", detail=str(exc.orig).splitlines()[0])],
+        ) from exc
+    finally:
+        writer.close()
+    return outcome
