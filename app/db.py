@@ -23,6 +23,9 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
+    # Read through the OS page cache (shared by every connection) instead of copying pages
+    # into each connection's own small cache: lookups on a large database need fewer reads.
+    cursor.execute("PRAGMA mmap_size=1073741824")
     cursor.close()
 
 

@@ -288,8 +288,9 @@ def search(
             .join(SearchDocument, SearchDocument.id == hits.c.doc_id)
             .where(SearchDocument.record_type.in_(types))
         )
-    ranked = scored.subquery()
-    total = session.scalar(select(func.count()).select_from(ranked), params) or 0
+    # The total is counted by a window over every match in the same pass as the ranking
+    # (the cursor filters outside it), so the full-text index is walked once per page.
+    ranked = select(scored.subquery(), func.count().over().label("total")).subquery()
     page = select(ranked).order_by(ranked.c.score.desc(), ranked.c.doc_id)
     if after is not None:
         last_score, doc_id = after
@@ -298,6 +299,10 @@ def search(
             | ((ranked.c.score == last_score) & (ranked.c.doc_id > doc_id))
         )
     ranked_rows = session.execute(page.limit(limit), params).all()
+    if ranked_rows:
+        total = int(ranked_rows[0].total)
+    else:  # past the last hit: the window saw no row, so count apart
+        total = session.scalar(select(func.count()).select_from(scored.subquery()), params) or 0
     ids = [row.doc_id for row in ranked_rows]
     details = {row[0]: row for row in session.execute(_snippets(postgres, terms, ids), params)}
     hits = []
