@@ -38,8 +38,6 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.schemas.bundle import BUNDLE_FORMAT, BUNDLE_VERSION
-from app.schemas.common import Citation as CitationIn
-from app.schemas.common import WriteModel
 from app.services.resources import RESOURCES, WRITE_ORDER, RecordModel, ResourceName, record_dump
 from app.services.search import document_text
 from app.services.writes import (
@@ -56,8 +54,8 @@ from app.services.writes import (
 ImportMode = Literal["upsert", "insert", "replace"]
 Progress = Callable[[int], None]
 Key = tuple[ResourceName, str]
-# Spooled records read back: (index in the section, the record, its bundle shape).
-Batch = list[tuple[int, WriteModel, dict[str, Any]]]
+# Spooled records read back: (index in the section, the JSON, its bundle shape parsed).
+Batch = list[tuple[int, bytes, dict[str, Any]]]
 
 TOP_LEVEL = {"format", "version", *WRITE_ORDER}
 CHUNK = 1000  # records per write chunk
@@ -391,6 +389,14 @@ def _iso_code_clashes(session: Session, plan: _Plan) -> Iterator[ErrorDetail]:
                 )
 
 
+# Columns that identify a new row, to match the ids RETURNING gives back to the rows sent.
+_NATURAL_KEYS = {
+    **{RESOURCES[name].model.__tablename__: ("slug",) for name in WRITE_ORDER},
+    "policy_actors": ("policy_id", "actor_id", "role"),
+    "policy_regions": ("policy_id", "region_id", "role"),
+    "policy_relations": ("policy_id", "related_policy_id", "relation"),
+}
+
 _CITATION_OWNERS = (
     "policy_id",
     "actor_id",
@@ -423,28 +429,34 @@ class _BulkWriter:
         self.relations = tempfile.TemporaryFile()  # noqa: SIM115  closed by close()
 
     def _insert(self, table: Any, rows: list[dict[str, Any]], *, ids: bool = False) -> list[int]:
+        """Insert rows with executemany; with ``ids``, return the new ids in row order.
+
+        The ids come back by natural key (slug, or the link's unique columns) rather than
+        by RETURNING order: asking SQLAlchemy to keep the order makes SQLite insert row by
+        row, several times slower.
+        """
         if not rows:
             return []
         if not ids:
             self.connection.execute(insert(table), rows)
             return []
-        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        return list(self.connection.execute(statement, rows).scalars())
+        keys = _NATURAL_KEYS[table.name]
+        statement = insert(table).returning(table.c.id, *(table.c[k] for k in keys))
+        found = {tuple(key): id_ for id_, *key in self.connection.execute(statement, rows)}
+        return [found[tuple(row[k] for k in keys)] for row in rows]
 
-    def _citation_rows(
-        self, citations: list[tuple[str, int, list[CitationIn]]]
-    ) -> list[dict[str, Any]]:
+    def _citation_rows(self, citations: list[tuple[str, int, list[Any]]]) -> list[dict[str, Any]]:
         template = dict.fromkeys(_CITATION_OWNERS)
         sources = self.ids["sources"]
         return [
             {
                 **template,
                 owner: owner_id,
-                "source_id": sources[c.source],
-                "section": c.section,
-                "paragraph": c.paragraph,
-                "excerpt": c.excerpt,
-                "note": c.note,
+                "source_id": sources[c["source"]],
+                "section": c.get("section"),
+                "paragraph": c.get("paragraph"),
+                "excerpt": c.get("excerpt"),
+                "note": c.get("note"),
                 "position": i,
             }
             for owner, owner_id, cited in citations
@@ -452,44 +464,40 @@ class _BulkWriter:
         ]
 
     def write(self, name: ResourceName, batch: Batch) -> None:
-        """Insert a chunk of new records of one resource."""
+        """Insert a chunk of new records of one resource (given in their bundle shape)."""
         spec = RESOURCES[name]
         rows: list[dict[str, Any]] = []
         documents: list[tuple[str, str]] = []
-        for _index, record, _after in batch:
+        for _index, _dump, record in batch:
             columns = COLUMNS[name](record)
-            documents.append(document_text(spec.model(**columns)))
+            documents.append(document_text(_transient(spec.model, columns)))
             row = {**columns, "created_at": self.now, "updated_at": self.now, "version": 1}
             if name == "regions":
                 row["parent_id"] = None
-                if row["iso_code"] is not None:
-                    self.iso_codes.append({"b_id": None, "b_code": row["iso_code"]})
-                    row["iso_code"] = None
+                row["iso_code"] = None  # set once updates may have freed it: set_iso_codes()
             elif name == "actors":
-                region = getattr(record, "region")  # noqa: B009
+                region = record.get("region")
                 row["region_id"] = self.ids["regions"][region] if region else None
                 row["parent_id"] = None
             elif name == "goals":
-                policy, actor = getattr(record, "policy"), getattr(record, "actor")  # noqa: B009
+                policy, actor = record.get("policy"), record.get("actor")
                 row["policy_id"] = self.ids["policies"][policy] if policy else None
                 row["actor_id"] = self.ids["actors"][actor] if actor else None
             rows.append(row)
         new_ids = self._insert(spec.model.__table__, rows, ids=True)
 
-        pending_codes = [c for c in self.iso_codes if c["b_id"] is None]
-        citations: list[tuple[str, int, list[CitationIn]]] = []
+        citations: list[tuple[str, int, list[Any]]] = []
         owner = _CITED_AS[name]
         known = self.ids[name] if name != "goals" else None
-        for (_index, record, _after), row_id in zip(batch, new_ids, strict=True):
-            slug: str = getattr(record, "slug")  # noqa: B009
+        for (_index, _dump, record), row_id in zip(batch, new_ids, strict=True):
             if known is not None:
-                known[slug] = row_id
+                known[record["slug"]] = row_id
             if owner is not None:
-                citations.append((owner, row_id, getattr(record, "citations")))  # noqa: B009
-            if name in ("regions", "actors") and (parent := getattr(record, "parent")):  # noqa: B009
+                citations.append((owner, row_id, record.get("citations", [])))
+            if parent := record.get("parent"):
                 self.parents.append((row_id, parent))
-            if name == "regions" and getattr(record, "iso_code") is not None:  # noqa: B009
-                pending_codes.pop(0)["b_id"] = row_id
+            if code := record.get("iso_code"):
+                self.iso_codes.append({"b_id": row_id, "b_code": code})
         if name == "policies":
             citations.extend(self._policy_links(batch, new_ids))
         self._insert(Citation.__table__, self._citation_rows(citations))
@@ -499,14 +507,14 @@ class _BulkWriter:
                 {
                     "record_type": spec.singular,
                     "record_id": row_id,
-                    "slug": getattr(record, "slug"),  # noqa: B009
+                    "slug": record["slug"],
                     "action": "create",
                     "changed_by": self.changed_by,
                     "changed_at": self.now,
-                    "fields": changed_fields({}, after),
-                    "snapshot": after,
+                    "fields": changed_fields({}, record),
+                    "snapshot": record,
                 }
-                for (_index, record, after), row_id in zip(batch, new_ids, strict=True)
+                for (_index, _dump, record), row_id in zip(batch, new_ids, strict=True)
             ],
         )
         self._insert(
@@ -519,43 +527,41 @@ class _BulkWriter:
 
     def _policy_links(
         self, batch: Batch, policy_ids: list[int]
-    ) -> list[tuple[str, int, list[CitationIn]]]:
+    ) -> list[tuple[str, int, list[Any]]]:
         """Topic, actor and region links of new policies; relations wait for all policies."""
         topics: list[dict[str, Any]] = []
         actor_links: list[dict[str, Any]] = []
         region_links: list[dict[str, Any]] = []
-        actor_cites: list[list[CitationIn]] = []
-        region_cites: list[list[CitationIn]] = []
+        actor_cites: list[list[Any]] = []
+        region_cites: list[list[Any]] = []
         actors, regions = self.ids["actors"], self.ids["regions"]
-        for (_index, record, _after), policy_id in zip(batch, policy_ids, strict=True):
-            record_: Any = record
-            topics.extend({"policy_id": policy_id, "topic": t.value} for t in record_.topics)
-            for i, a in enumerate(record_.actors):
+        for (_index, _dump, record), policy_id in zip(batch, policy_ids, strict=True):
+            topics.extend({"policy_id": policy_id, "topic": t} for t in record.get("topics", []))
+            for i, a in enumerate(record.get("actors", [])):
                 actor_links.append(
                     {
                         "policy_id": policy_id,
-                        "actor_id": actors[a.actor],
-                        "role": a.role.value,
+                        "actor_id": actors[a["actor"]],
+                        "role": a["role"],
                         "position": i,
                     }
                 )
-                actor_cites.append(a.citations)
-            for i, r in enumerate(record_.regions):
+                actor_cites.append(a.get("citations", []))
+            for i, r in enumerate(record.get("regions", [])):
                 region_links.append(
                     {
                         "policy_id": policy_id,
-                        "region_id": regions[r.region],
-                        "role": r.role.value,
+                        "region_id": regions[r["region"]],
+                        "role": r["role"],
                         "position": i,
                     }
                 )
-                region_cites.append(r.citations)
-            for i, rel in enumerate(record_.related):
-                cited = [c.model_dump(mode="json") for c in rel.citations]
-                line = [policy_id, rel.policy, rel.relation.value, i, cited]
+                region_cites.append(r.get("citations", []))
+            for i, rel in enumerate(record.get("related", [])):
+                line = [policy_id, rel["policy"], rel["relation"], i, rel.get("citations", [])]
                 self.relations.write(json.dumps(line).encode() + b"\n")
         self._insert(PolicyTopic.__table__, topics)
-        citations: list[tuple[str, int, list[CitationIn]]] = []
+        citations: list[tuple[str, int, list[Any]]] = []
         for link_id, cited in zip(
             self._insert(PolicyActor.__table__, actor_links, ids=True), actor_cites, strict=True
         ):
@@ -597,7 +603,7 @@ class _BulkWriter:
         ]
         link_ids = self._insert(PolicyRelation.__table__, rows, ids=True)
         citations = [
-            ("policy_relation_id", link_id, [CitationIn.model_validate(c) for c in line[4]])
+            ("policy_relation_id", link_id, line[4])
             for link_id, line in zip(link_ids, lines, strict=True)
         ]
         self._insert(Citation.__table__, self._citation_rows(citations))
@@ -618,16 +624,25 @@ class _BulkWriter:
         self.relations.close()
 
 
-def _chunks(
-    spool: _Spool, name: ResourceName, wanted: Callable[[str], bool], size: int
-) -> Iterator[Batch]:
-    """The spooled records of one resource that ``wanted`` picks, parsed, ``size`` at a time."""
-    record_type = RESOURCES[name].record
+def _transient(model: Any, columns: dict[str, Any]) -> Any:
+    """A detached instance holding ``columns``, as the ORM builds one when it loads a row
+    (its constructor, with an event per attribute, costs several times more)."""
+    row = model._sa_class_manager.new_instance()
+    row.__dict__.update(columns)
+    return row
+
+
+def _chunks(spool: _Spool, wanted: Callable[[str], bool], size: int) -> Iterator[Batch]:
+    """The spooled records that ``wanted`` picks, in their bundle shape, ``size`` at a time.
+
+    They were validated in pass 1; a record is validated again only if it is to be written
+    through the ORM path (an update), which needs the typed record.
+    """
     batch: Batch = []
     for index, slug, dump in spool.lines():
         if not wanted(slug):
             continue
-        batch.append((index, record_type.model_validate_json(dump), json.loads(dump)))
+        batch.append((index, dump, json.loads(dump)))
         if len(batch) >= size:
             yield batch
             batch = []
@@ -648,15 +663,16 @@ def _update_existing(
 ) -> None:
     """Records that exist: compare, and write the changed ones through the ORM path."""
     spec = RESOURCES[name]
-    slugs = [getattr(record, "slug") for _i, record, _a in batch]  # noqa: B009
+    slugs = [after["slug"] for _i, _dump, after in batch]
     query = select(spec.model).where(spec.model.slug.in_(slugs)).options(*spec.load_for_write)
     rows = {row.slug: row for row in session.scalars(query)}
     changes = []
-    for index, record, after in batch:
-        row = rows[getattr(record, "slug")]  # noqa: B009
+    for index, dump, after in batch:
+        row = rows[after["slug"]]
         if record_dump(spec, spec.to_record(row)) == after:
             outcome.count(name, "unchanged")
         else:
+            record = spec.record.model_validate_json(dump)
             changes.append(Change(name, record, (name, index), existing=row))
     if not changes:
         return
@@ -717,14 +733,14 @@ def _write(
             existing = state.existing[name]
             spool = plan.spools[name]
             # New records first, so that updated ones may point at them.
-            for batch in _chunks(spool, name, _not_in(existing), chunk_size):
+            for batch in _chunks(spool, _not_in(existing), chunk_size):
                 writer.write(name, batch)
                 for _ in batch:
                     outcome.count(name, "created")
                 if progress is not None:
                     progress(len(batch))
             writer.link_new_records(name)
-            for batch in _chunks(spool, name, existing.__contains__, chunk_size):
+            for batch in _chunks(spool, existing.__contains__, chunk_size):
                 _update_existing(session, name, batch, outcome, changed_by)
                 session.expunge_all()  # keep memory flat
                 if progress is not None:

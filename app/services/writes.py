@@ -9,6 +9,7 @@ transaction. Nothing is committed here.
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select
@@ -31,6 +32,7 @@ from app.models import (
     Source,
 )
 from app.models.base import utcnow
+from app.partial_dates import PartialDate
 from app.schemas.actor import ActorRecord
 from app.schemas.common import Citation as CitationIn
 from app.schemas.common import WriteModel
@@ -427,88 +429,90 @@ def _citations(citations: Sequence[CitationIn], targets: Targets) -> list[Citati
     ]
 
 
-def _dates(name: str, value: Any) -> dict[str, Any]:
+def _dates(name: str, text: str | None) -> dict[str, Any]:
+    value = PartialDate.parse(text) if text is not None else None
     return {
         f"{name}_earliest": value.earliest if value else None,
         f"{name}_latest": value.latest if value else None,
     }
 
 
-# The plain columns of each record type (everything but references to other rows), built
-# once here for both the ORM writers below and the bulk insert of new records on import.
-def source_columns(record: Any) -> dict[str, Any]:
-    assert isinstance(record, SourceRecord)
+def _decimal(text: str | None) -> Decimal | None:
+    return Decimal(text) if text is not None else None
+
+
+# The plain columns of each record type (everything but references to other rows), from the
+# record's bundle shape (record_dump). One definition for the ORM writers below and for the
+# bulk insert of new records on import, which reads that shape back from its spool.
+def source_columns(dump: dict[str, Any]) -> dict[str, Any]:
     return {
-        "slug": record.slug,
-        "title": record.title,
-        "publisher": record.publisher,
-        "series": record.series,
-        "authors": list(record.authors),
-        "url": record.url,
-        **_dates("published", record.published),
-        "language": record.language,
-        "sha256": record.sha256,
+        "slug": dump["slug"],
+        "title": dump["title"],
+        "publisher": dump.get("publisher"),
+        "series": dump.get("series"),
+        "authors": dump.get("authors", []),
+        "url": dump.get("url"),
+        **_dates("published", dump.get("published")),
+        "language": dump.get("language"),
+        "sha256": dump.get("sha256"),
     }
 
 
-def region_columns(record: Any) -> dict[str, Any]:
-    assert isinstance(record, RegionRecord)
+def region_columns(dump: dict[str, Any]) -> dict[str, Any]:
     return {
-        "slug": record.slug,
-        "name": record.name,
-        "names": dict(record.names),
-        "aliases": list(record.aliases),
-        "kind": record.kind.value,
-        "iso_code": record.iso_code,
-        "description": record.description,
+        "slug": dump["slug"],
+        "name": dump["name"],
+        "names": dump.get("names", {}),
+        "aliases": dump.get("aliases", []),
+        "kind": dump["kind"],
+        "iso_code": dump.get("iso_code"),
+        "description": dump.get("description"),
     }
 
 
-def actor_columns(record: Any) -> dict[str, Any]:
-    assert isinstance(record, ActorRecord)
+def actor_columns(dump: dict[str, Any]) -> dict[str, Any]:
     return {
-        "slug": record.slug,
-        "name": record.name,
-        "names": dict(record.names),
-        "aliases": list(record.aliases),
-        "kind": record.kind.value,
-        "description": record.description,
-        "identifiers": [i.model_dump() for i in record.identifiers],
+        "slug": dump["slug"],
+        "name": dump["name"],
+        "names": dump.get("names", {}),
+        "aliases": dump.get("aliases", []),
+        "kind": dump["kind"],
+        "description": dump.get("description"),
+        "identifiers": dump.get("identifiers", []),
     }
 
 
-def policy_columns(record: Any) -> dict[str, Any]:
-    assert isinstance(record, PolicyRecord)
+def policy_columns(dump: dict[str, Any]) -> dict[str, Any]:
+    money = dump.get("money") or {}
     return {
-        "slug": record.slug,
-        "title": record.title,
-        "short_name": record.short_name,
-        "titles": dict(record.titles),
-        "kind": record.kind.value,
-        "status": record.status.value,
-        "summary": record.summary,
-        "identifiers": [i.model_dump() for i in record.identifiers],
-        **_dates("announced", record.announced),
-        **_dates("in_force_from", record.in_force_from),
-        **_dates("in_force_to", record.in_force_to),
-        "money_amount": record.money.amount if record.money else None,
-        "money_currency": record.money.currency if record.money else None,
-        "money_approximate": record.money.approximate if record.money else False,
+        "slug": dump["slug"],
+        "title": dump["title"],
+        "short_name": dump.get("short_name"),
+        "titles": dump.get("titles", {}),
+        "kind": dump["kind"],
+        "status": dump["status"],
+        "summary": dump.get("summary"),
+        "identifiers": dump.get("identifiers", []),
+        **_dates("announced", dump.get("announced")),
+        **_dates("in_force_from", dump.get("in_force_from")),
+        **_dates("in_force_to", dump.get("in_force_to")),
+        "money_amount": _decimal(money.get("amount")),
+        "money_currency": money.get("currency"),
+        "money_approximate": money.get("approximate", False),
     }
 
 
-def goal_columns(record: Any) -> dict[str, Any]:
-    assert isinstance(record, GoalRecord)
+def goal_columns(dump: dict[str, Any]) -> dict[str, Any]:
     return {
-        "slug": record.slug,
-        "statement": record.statement,
-        "metric": record.metric,
-        "target_value": record.target_value,
-        "unit": record.unit,
-        "baseline_value": record.baseline_value,
-        **_dates("deadline", record.deadline),
-        "stage": record.stage,
-        "status": record.status.value,
+        "slug": dump["slug"],
+        "statement": dump["statement"],
+        "metric": dump.get("metric"),
+        "target_value": _decimal(dump.get("target_value")),
+        "unit": dump.get("unit"),
+        "baseline_value": _decimal(dump.get("baseline_value")),
+        **_dates("deadline", dump.get("deadline")),
+        "stage": dump.get("stage"),
+        "status": dump["status"],
     }
 
 
@@ -528,19 +532,19 @@ def _set_columns(row: Any, columns: dict[str, Any]) -> None:
 
 def _write_source(row: Any, record: Any, targets: Targets) -> None:
     assert isinstance(row, Source) and isinstance(record, SourceRecord)
-    _set_columns(row, source_columns(record))
+    _set_columns(row, source_columns(record_dump(RESOURCES["sources"], record)))
 
 
 def _write_region(row: Any, record: Any, targets: Targets) -> None:
     assert isinstance(row, Region) and isinstance(record, RegionRecord)
-    _set_columns(row, region_columns(record))
+    _set_columns(row, region_columns(record_dump(RESOURCES["regions"], record)))
     row.parent = targets.get("regions", record.parent) if record.parent else None
     row.citations = _citations(record.citations, targets)
 
 
 def _write_actor(row: Any, record: Any, targets: Targets) -> None:
     assert isinstance(row, Actor) and isinstance(record, ActorRecord)
-    _set_columns(row, actor_columns(record))
+    _set_columns(row, actor_columns(record_dump(RESOURCES["actors"], record)))
     row.region = targets.get("regions", record.region) if record.region else None
     row.parent = targets.get("actors", record.parent) if record.parent else None
     row.citations = _citations(record.citations, targets)
@@ -548,7 +552,7 @@ def _write_actor(row: Any, record: Any, targets: Targets) -> None:
 
 def _write_policy(row: Any, record: Any, targets: Targets) -> None:
     assert isinstance(row, Policy) and isinstance(record, PolicyRecord)
-    _set_columns(row, policy_columns(record))
+    _set_columns(row, policy_columns(record_dump(RESOURCES["policies"], record)))
 
     # Links are matched on their natural key and reused, so an unchanged link keeps its id
     # and a re-import never deletes and re-inserts the same (policy, actor, role) row.
@@ -605,7 +609,7 @@ def _relink(
 
 def _write_goal(row: Any, record: Any, targets: Targets) -> None:
     assert isinstance(row, Goal) and isinstance(record, GoalRecord)
-    _set_columns(row, goal_columns(record))
+    _set_columns(row, goal_columns(record_dump(RESOURCES["goals"], record)))
     row.policy = targets.get("policies", record.policy) if record.policy else None
     row.actor = targets.get("actors", record.actor) if record.actor else None
     row.citations = _citations(record.citations, targets)
