@@ -135,3 +135,19 @@ def test_bundle_schema_is_json_schema(cli_db: Database) -> None:
     assert code == 0
     schema = json.loads(out)
     assert {"sources", "regions", "actors", "policies", "goals"} <= set(schema["properties"])
+
+
+def test_import_streams_json_files_and_reads_yaml_from_stdin(
+    cli_db: Database, tmp_path: Path
+) -> None:
+    run("db", "upgrade")
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps({"regions": [{"slug": "lemuria", "name": "L", "kind": "country"}]}))
+    code, out = run("import", str(path))
+    assert code == 0 and "regions: 1 created" in out
+    path.write_text('{"regions": [\n  {"slug": "mu",}\n]}')
+    code, out = run("import", str(path))
+    assert code == 1 and "not valid JSON" in out and "line 2, column" in out
+    # A YAML flow mapping starts like JSON but is not: stdin falls back to YAML.
+    code, out = run("import", "-", input="{regions: [{slug: mu, name: Mu, kind: country}]}")
+    assert code == 0 and "regions: 1 created" in out

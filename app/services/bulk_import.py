@@ -650,6 +650,13 @@ def _chunks(spool: _Spool, wanted: Callable[[str], bool], size: int) -> Iterator
         yield batch
 
 
+def _let_go(session: Session, held: set[Any]) -> None:
+    """Forget the rows a chunk loaded, so that memory stays flat however large the import."""
+    for key in list(session.identity_map.keys()):
+        if key not in held and (row := session.identity_map.get(key)) is not None:
+            session.expunge(row)
+
+
 def _not_in(existing: Mapping[str, int]) -> Callable[[str], bool]:
     return lambda slug: slug not in existing
 
@@ -728,6 +735,7 @@ def _write(
 ) -> Outcome:
     outcome = Outcome()
     writer = _BulkWriter(session, state, changed_by)
+    held = set(session.identity_map.keys())  # the caller's objects stay in its session
     try:
         for name in WRITE_ORDER:
             existing = state.existing[name]
@@ -735,14 +743,13 @@ def _write(
             # New records first, so that updated ones may point at them.
             for batch in _chunks(spool, _not_in(existing), chunk_size):
                 writer.write(name, batch)
-                for _ in batch:
-                    outcome.count(name, "created")
+                outcome.counts[name]["created"] += len(batch)
                 if progress is not None:
                     progress(len(batch))
             writer.link_new_records(name)
             for batch in _chunks(spool, existing.__contains__, chunk_size):
                 _update_existing(session, name, batch, outcome, changed_by)
-                session.expunge_all()  # keep memory flat
+                _let_go(session, held)
                 if progress is not None:
                     progress(len(batch))
             if name == "regions":

@@ -407,6 +407,10 @@ class _Pending:
 
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """Each field that differs between two record dumps, as {"old": ..., "new": ...}."""
+    if not before:  # a creation (the common case on a large import): every field is new
+        return {
+            key: {"old": None, "new": value} for key, value in after.items() if value is not None
+        }
     keys = [*before, *(k for k in after if k not in before)]
     return {
         key: {"old": before.get(key), "new": after.get(key)}

@@ -192,3 +192,23 @@ def test_json_bodies_are_streamed_with_located_errors(session: Session) -> None:
     with pytest.raises(InvalidInput) as caught:
         json_bundle_bytes(b"[1, 2]")
     assert caught.value.errors[0].detail == "expected an object"
+
+
+def test_updates_in_chunks_leave_the_callers_objects_alone(session: Session) -> None:
+    bundle = {
+        "policies": [
+            {**p, "summary": f"Edited {i}."}
+            for i, p in enumerate(exported(session, "policies", ""))
+        ]
+    }
+    mine = session.scalars(select(Region).where(Region.slug == "cn")).one()
+    report = import_bundle(session=session, data=bundle, chunk_size=2)
+    assert report.counts["policies"].updated == len(bundle["policies"]) > 2
+    assert mine in session and mine.slug == "cn"
+    history = session.scalars(
+        select(HistoryEntry).where(
+            HistoryEntry.action == "update", HistoryEntry.changed_by == "import"
+        )
+    ).all()
+    assert len(history) == len(bundle["policies"])
+    assert all(set(entry.fields) == {"summary"} for entry in history)
