@@ -16,7 +16,7 @@ from app.schemas.common import (
 class SourceRecord(WriteModel):
     """A source as written: in a POST/PUT body or an import bundle."""
 
-    READ_ONLY = RECORD_READ_ONLY | {"supports"}
+    READ_ONLY = RECORD_READ_ONLY | {"supports", "supports_total"}
 
     slug: Slug = Field(examples=["digichina-2020-12-21-ai-self-reliance"])
     title: Text = Field(max_length=500)
@@ -41,10 +41,19 @@ class SupportedFact(BaseModel):
     note: str | None
 
 
+# A source may back millions of facts (every citation of it): a GET embeds the first ones
+# and the rest are paged from GET /api/v1/sources/{key}/supports.
+EMBEDDED_SUPPORTS = 500
+
+
 class SourceOut(RecordOut, SourceRecord):
     READ_ONLY = frozenset()
 
-    supports: list[SupportedFact]
+    supports: list[SupportedFact] = Field(
+        description=f"What the source supports, oldest citation first: at most the first "
+        f"{EMBEDDED_SUPPORTS}; all of them are paged from `GET /api/v1/sources/{{key}}/supports`."
+    )
+    supports_total: int = Field(description="How many citations of this source there are.")
 
     @classmethod
     def from_model(cls, source: Source, *, read_only: bool = True) -> "SourceOut":
@@ -61,7 +70,10 @@ class SourceOut(RecordOut, SourceRecord):
             published=source.published,
             language=source.language,
             sha256=source.sha256,
-            supports=[supported_fact(c) for c in source.citations] if read_only else [],
+            supports=[supported_fact(c) for c in source.citations[:EMBEDDED_SUPPORTS]]
+            if read_only
+            else [],
+            supports_total=len(source.citations) if read_only else 0,
         )
 
 
@@ -101,3 +113,11 @@ def supported_fact(c: CitationModel) -> SupportedFact:
         if owner is not None:
             return SupportedFact(type=kind, record=owner.slug, **common)
     raise AssertionError(f"citation {c.id} cites nothing")  # the CHECK constraint forbids it
+
+
+class SupportsPage(BaseModel):
+    """A page of what a source supports; ``next`` fetches the following page."""
+
+    items: list[SupportedFact]
+    total: int
+    next: str | None = Field(description="URL of the next page, null on the last page.")

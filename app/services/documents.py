@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic_core import to_json
-from sqlalchemy import BindParameter, Select, bindparam, select
+from sqlalchemy import BindParameter, Select, bindparam, func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
@@ -36,7 +36,7 @@ from app.models import (
 from app.partial_dates import PartialDate
 from app.schemas.actor import ActorOut
 from app.schemas.region import RegionOut
-from app.schemas.source import SourceOut
+from app.schemas.source import EMBEDDED_SUPPORTS
 from app.services.resources import POLICY_WRITE_LOAD, RESOURCES, ResourceName
 
 Document = dict[str, Any]
@@ -382,6 +382,133 @@ def region_ancestors(*, session: Session, regions: Sequence[Region]) -> dict[int
     return result
 
 
+def _supports_query() -> Any:
+    """A source's citations, with what each one cites (a record, or a link and its ends)."""
+    ends = {name: aliased(Policy) for name in ("actor_link", "region_link", "relation", "target")}
+    linked_actor, linked_region = aliased(Actor), aliased(Region)
+    return (
+        select(
+            Citation.id,
+            Citation.section,
+            Citation.paragraph,
+            Citation.excerpt,
+            Citation.note,
+            PolicyActor.role.label("actor_role"),
+            ends["actor_link"].slug.label("actor_link_policy"),
+            linked_actor.slug.label("actor_link_actor"),
+            PolicyRegion.role.label("region_role"),
+            ends["region_link"].slug.label("region_link_policy"),
+            linked_region.slug.label("region_link_region"),
+            PolicyRelation.relation.label("relation"),
+            ends["relation"].slug.label("relation_policy"),
+            ends["target"].slug.label("relation_target"),
+            Policy.slug.label("policy"),
+            Actor.slug.label("actor"),
+            Region.slug.label("region"),
+            Goal.slug.label("goal"),
+        )
+        .outerjoin(PolicyActor, PolicyActor.id == Citation.policy_actor_id)
+        .outerjoin(ends["actor_link"], ends["actor_link"].id == PolicyActor.policy_id)
+        .outerjoin(linked_actor, linked_actor.id == PolicyActor.actor_id)
+        .outerjoin(PolicyRegion, PolicyRegion.id == Citation.policy_region_id)
+        .outerjoin(ends["region_link"], ends["region_link"].id == PolicyRegion.policy_id)
+        .outerjoin(linked_region, linked_region.id == PolicyRegion.region_id)
+        .outerjoin(PolicyRelation, PolicyRelation.id == Citation.policy_relation_id)
+        .outerjoin(ends["relation"], ends["relation"].id == PolicyRelation.policy_id)
+        .outerjoin(ends["target"], ends["target"].id == PolicyRelation.related_policy_id)
+        .outerjoin(Policy, Policy.id == Citation.policy_id)
+        .outerjoin(Actor, Actor.id == Citation.actor_id)
+        .outerjoin(Region, Region.id == Citation.region_id)
+        .outerjoin(Goal, Goal.id == Citation.goal_id)
+        .where(Citation.source_id == bindparam("source_id"), Citation.id > bindparam("after"))
+        .order_by(Citation.id)
+        .limit(bindparam("limit"))
+    )
+
+
+_SUPPORTS = _supports_query()
+_SUPPORT_COUNTS = (
+    select(Citation.source_id, func.count())
+    .where(Citation.source_id.in_(_IDS))
+    .group_by(Citation.source_id)
+)
+
+
+def _fact(row: Any) -> Document:
+    """A citation as a SupportedFact (app/schemas/source.py)."""
+    if row.actor_role is not None:
+        kind, record, link = (
+            "policy_actor",
+            row.actor_link_policy,
+            (row.actor_role, row.actor_link_actor),
+        )
+    elif row.region_role is not None:
+        kind, record = "policy_region", row.region_link_policy
+        link = (row.region_role, row.region_link_region)
+    elif row.relation is not None:
+        kind, record, link = (
+            "policy_relation",
+            row.relation_policy,
+            (row.relation, row.relation_target),
+        )
+    else:
+        kind, record = next(
+            (k, getattr(row, k)) for k in ("policy", "actor", "region", "goal") if getattr(row, k)
+        )
+        link = None
+    return {
+        "type": kind,
+        "record": record,
+        "link": f"{link[0]}: {link[1]}" if link else None,
+        "section": row.section,
+        "paragraph": row.paragraph,
+        "excerpt": row.excerpt,
+        "note": row.note,
+    }
+
+
+def supported_facts(
+    session: Session, source_id: int, *, after: int = 0, limit: int
+) -> tuple[list[Document], int | None]:
+    """A page of what a source supports, by citation id, and the id to continue after."""
+    rows = session.execute(
+        _SUPPORTS, {"source_id": source_id, "after": after, "limit": limit + 1}
+    ).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return [_fact(r) for r in rows], (rows[-1].id if more else None)
+
+
+def support_counts(session: Session, source_ids: Sequence[int]) -> dict[int, int]:
+    rows = session.execute(_SUPPORT_COUNTS, {"ids": list(source_ids)})
+    return {row[0]: int(row[1]) for row in rows}
+
+
+def _sources(session: Session, ids: list[int]) -> dict[int, Document]:
+    sources = session.execute(select(Source.__table__).where(Source.id.in_(ids))).all()
+    counts = support_counts(session, ids)
+    out: dict[int, Document] = {}
+    for s in sources:
+        supports, _ = supported_facts(session, s.id, limit=EMBEDDED_SUPPORTS)
+        out[s.id] = {
+            "slug": s.slug,
+            "title": s.title,
+            "publisher": s.publisher,
+            "series": s.series,
+            "authors": s.authors,
+            "url": s.url,
+            "published": _date(s.published_earliest, s.published_latest),
+            "language": s.language,
+            "sha256": s.sha256,
+            "id": s.id,
+            "created_at": _timestamp(s.created_at),
+            "updated_at": _timestamp(s.updated_at),
+            "supports": supports,
+            "supports_total": counts.get(s.id, 0),
+        }
+    return out
+
+
 def _from_schema(
     resource: ResourceName, render_rows: Callable[[Session, Sequence[Any]], list[Any]]
 ) -> Callable[[Session, list[int]], dict[int, Document]]:
@@ -409,5 +536,5 @@ _BUILDERS: dict[ResourceName, Callable[[Session, list[int]], dict[int, Document]
     "goals": _goals,
     "actors": _from_schema("actors", lambda _s, rows: [ActorOut.from_model(r) for r in rows]),
     "regions": _from_schema("regions", _regions),
-    "sources": _from_schema("sources", lambda _s, rows: [SourceOut.from_model(r) for r in rows]),
+    "sources": _sources,
 }
