@@ -23,10 +23,13 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
-    # Read through the OS page cache (shared by every connection) instead of copying pages
-    # into each connection's own small cache: lookups on a large database need fewer reads.
-    cursor.execute("PRAGMA mmap_size=1073741824")
     cursor.close()
+
+
+def _map_sqlite_file(dbapi_connection: Any, _record: Any) -> None:
+    # Read through the OS page cache (shared by every connection) instead of copying pages
+    # into each connection's own small cache: a server's lookups need fewer reads.
+    dbapi_connection.execute("PRAGMA mmap_size=1073741824")
 
 
 def _begin_sqlite(connection: Connection) -> None:
@@ -36,11 +39,17 @@ def _begin_sqlite(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def make_engine(database_url: str, **kwargs: Any) -> Engine:
-    """An engine with the per-engine settings policydb relies on (FKs and WAL on SQLite)."""
+def make_engine(database_url: str, *, serving: bool = False, **kwargs: Any) -> Engine:
+    """An engine with the per-engine settings policydb relies on (FKs and WAL on SQLite).
+
+    ``serving``: the engine of a long-running server, whose many pooled connections read
+    the SQLite file through a shared memory map (a one-off CLI run keeps its memory small).
+    """
     engine = create_engine(database_url, json_serializer=_json_dumps, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _configure_sqlite)
+        if serving:
+            event.listen(engine, "connect", _map_sqlite_file)
         event.listen(engine, "begin", _begin_sqlite)
         event.listen(engine, "checkin", _clear_progress_handler)
     return engine

@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # As many pooled connections as worker threads that may hold one (anyio's default is
     # 40, with the overflow): under load, connections are reused, never opened and closed
     # per request (a new SQLite connection also starts with a cold page cache).
-    app.state.engine = make_engine(settings.database_url, pool_size=32)
+    app.state.engine = make_engine(settings.database_url, serving=True, pool_size=32)
     app.state.session_factory = make_session_factory(app.state.engine)
     install_problem_handlers(app)
     for endpoints in records.ENDPOINTS:
