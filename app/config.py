@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     require_if_match: bool = Field(
         default=False, description="Writes without If-Match are refused (428)."
     )
+    read_concurrency: int = Field(
+        default=0,
+        ge=0,
+        description="Requests of one process that read at once; 0: 2 on SQLite, no limit on "
+        "PostgreSQL.",
+    )
     query_timeout_ms: int = Field(
         default=10_000, ge=10, description="Longest a request's database work may run (503)."
     )

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
+from app.api.deps import read_slots
 from app.api.middleware import GuardMiddleware
 from app.api.problems import COMMON_PROBLEMS, install_problem_handlers, problem_responses
 from app.api.routes import admin, bundle, explore, meta, records, sources
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # 40, with the overflow): under load, connections are reused, never opened and closed
     # per request (a new SQLite connection also starts with a cold page cache).
     app.state.engine = make_engine(settings.database_url, serving=True, pool_size=32)
+    app.state.read_slots = read_slots(settings, app.state.engine.dialect.name)
     app.state.session_factory = make_session_factory(app.state.engine)
     install_problem_handlers(app)
     for endpoints in records.ENDPOINTS:

@@ -6,7 +6,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from app.api.deps import CodecDep, SessionDep, SettingsDep, reject_unknown_query_params
+from app.api.deps import (
+    CodecDep,
+    SessionDep,
+    SettingsDep,
+    reading,
+    reject_unknown_query_params,
+)
 from app.api.problems import problem_responses
 from app.api.routes.filters import DateParam, parse_date
 from app.errors import BadQuery, ErrorDetail
@@ -86,9 +92,11 @@ def search(
     if cursor:
         score, doc_id = codec.decode(cursor, SEARCH_SORT, 2)
         after = (float(score), int(doc_id))
-    hits, total = search_service.search(
-        session=session, q=q, record_types=type, limit=limit + 1, after=after
-    )
+    with reading(request):
+        hits, total = search_service.search(
+            session=session, q=q, record_types=type, limit=limit + 1, after=after
+        )
+        names = search_service.slugs_of(session, hits[:limit])
     next_url = None
     if len(hits) > limit:
         hits = hits[:limit]
@@ -96,7 +104,6 @@ def search(
         token = codec.encode(SEARCH_SORT, [last.score, last.document_id])
         next_url = str(request.url.include_query_params(cursor=token))
         response.headers["Link"] = f'<{next_url}>; rel="next"'
-    names = search_service.slugs_of(session, hits)
     items = []
     for hit in hits:
         slug, title = names[(hit.record_type, hit.record_id)]
@@ -120,10 +127,13 @@ def search(
     description="Record counts by type, and for each type counts by kind, topic, region, "
     "status and year.",
 )
-def stats(session: SessionDep, settings: SettingsDep) -> StatsOut:
-    result = explore.stats(
-        session=session, max_values=settings.facet_max_values, budget_ms=settings.facet_budget_ms
-    )
+def stats(request: Request, session: SessionDep, settings: SettingsDep) -> StatsOut:
+    with reading(request):
+        result = explore.stats(
+            session=session,
+            max_values=settings.facet_max_values,
+            budget_ms=settings.facet_budget_ms,
+        )
     return StatsOut(
         counts=result["counts"],
         by={
@@ -174,9 +184,10 @@ def timeline(
         actor=actor,
         topic=[t.value for t in topic],
     )
-    page = explore.timeline(
-        session=session, filters=filters, limit=limit, cursor=cursor, codec=codec
-    )
+    with reading(request):
+        page = explore.timeline(
+            session=session, filters=filters, limit=limit, cursor=cursor, codec=codec
+        )
     items = []
     for row in page.rows:
         date = PartialDate(row.earliest, row.latest)
@@ -208,6 +219,7 @@ def timeline(
     responses={**problem_responses(400, 404), 200: {"content": {"application/graphml+xml": {}}}},
 )
 def graph(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     root: Annotated[
@@ -236,7 +248,8 @@ def graph(
             f"limit may be at most {settings.graph_max_nodes}",
             [ErrorDetail("/query/limit", f"at most {settings.graph_max_nodes}")],
         )
-    result = explore.graph(session=session, root=root, depth=depth, max_nodes=max_nodes)
+    with reading(request):
+        result = explore.graph(session=session, root=root, depth=depth, max_nodes=max_nodes)
     nodes = [GraphNode(**n) for n in sorted(result.nodes.values(), key=lambda n: n["id"])]
     edges = [
         GraphEdge(

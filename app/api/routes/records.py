@@ -20,6 +20,7 @@ from app.api.deps import (
     SessionFactoryDep,
     SettingsDep,
     WriteKey,
+    reading,
     reject_unknown_query_params,
 )
 from app.api.etags import etag_of_body, matches, write_precondition
@@ -163,40 +164,41 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
                 session=factory(), resource=name, filters=filters, sort=params.sort, codec=codec
             )
             return stream_rows(pages, spec.out, stream_format, name)
-        explore.check_facets(name, facet)
-        page = list_records(
-            session=session, resource=name, filters=filters, params=params, codec=codec
-        )
-        facets = None
-        if facet:
-            counted = explore.facet_counts(
-                session=session,
-                resource=name,
-                filtered=filtered_query(session, name, filters),
-                names=facet,
-                max_values=settings.facet_max_values,
-                budget_ms=settings.facet_budget_ms,
+        with reading(request):
+            explore.check_facets(name, facet)
+            page = list_records(
+                session=session, resource=name, filters=filters, params=params, codec=codec
             )
-            facets = {
-                k: FacetOut.model_validate(v, from_attributes=True).model_dump(mode="json")
-                for k, v in counted.items()
+            facets = None
+            if facet:
+                counted = explore.facet_counts(
+                    session=session,
+                    resource=name,
+                    filtered=filtered_query(session, name, filters),
+                    names=facet,
+                    max_values=settings.facet_max_values,
+                    budget_ms=settings.facet_budget_ms,
+                )
+                facets = {
+                    k: FacetOut.model_validate(v, from_attributes=True).model_dump(mode="json")
+                    for k, v in counted.items()
+                }
+            headers = {}
+            next_url = None
+            if page.next_cursor:
+                next_url = str(request.url.include_query_params(cursor=page.next_cursor))
+                headers["Link"] = f'<{next_url}>; rel="next"'
+            # The shape of Page[Out], built from documents (see app/services/documents.py).
+            body: dict[str, Any] = {
+                "items": documents(session, name, page.ids),
+                "total": page.total,
+                "next": next_url,
             }
-        headers = {}
-        next_url = None
-        if page.next_cursor:
-            next_url = str(request.url.include_query_params(cursor=page.next_cursor))
-            headers["Link"] = f'<{next_url}>; rel="next"'
-        # The shape of Page[Out], built from documents (see app/services/documents.py).
-        body: dict[str, Any] = {
-            "items": documents(session, name, page.ids),
-            "total": page.total,
-            "next": next_url,
-        }
-        if page.total_capped:
-            body["total_capped"] = True
-        if facets is not None:
-            body["facets"] = facets
-        return Response(render(body), media_type="application/json", headers=headers)
+            if page.total_capped:
+                body["total_capped"] = True
+            if facets is not None:
+                body["facets"] = facets
+            return Response(render(body), media_type="application/json", headers=headers)
 
     def current(session: Session, key: str) -> Callable[[], str]:
         return lambda: etag_of_body(render(document(session, name, key)))
@@ -219,6 +221,7 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
     )
     def get_(
         key: Key,
+        request: Request,
         session: SessionDep,
         settings: SettingsDep,
         if_none_match: Annotated[
@@ -262,15 +265,18 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
                 f"cannot expand {', '.join(unknown)} on {name}",
                 [ErrorDetail("/query/expand", f"allowed: {', '.join(sorted(allowed)) or 'none'}")],
             )
-        doc = document(session, name, key)
-        if "relations" in expand:
-            chain = explore.relation_chain(
-                session=session,
-                policy_id=doc["id"],
-                policy_slug=doc["slug"],
-                max_depth=settings.expand_max_depth,
-            )
-            doc["relation_chain"] = [ChainLink(**link).model_dump(mode="json") for link in chain]
+        with reading(request):
+            doc = document(session, name, key)
+            if "relations" in expand:
+                chain = explore.relation_chain(
+                    session=session,
+                    policy_id=doc["id"],
+                    policy_slug=doc["slug"],
+                    max_depth=settings.expand_max_depth,
+                )
+                doc["relation_chain"] = [
+                    ChainLink(**link).model_dump(mode="json") for link in chain
+                ]
         # Serialised once: the same bytes are hashed for the ETag and sent.
         body = render(doc)
         etag = etag_of_body(body)

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from app.api.deps import CodecDep, SessionDep, reject_unknown_query_params
+from app.api.deps import CodecDep, SessionDep, reading, reject_unknown_query_params
 from app.api.problems import problem_responses
 from app.schemas.source import SupportsPage
 from app.services.documents import record_id, support_counts, supported_facts
@@ -44,12 +44,13 @@ def supports(
         str | None, Query(description="From the `next` link.", examples=[None])
     ] = None,
 ) -> SupportsPage:
-    source_id = record_id(session, "sources", key)
     after = int(codec.decode(cursor, SUPPORTS_SORT, 1)[0]) if cursor else 0
-    facts, last = supported_facts(session, source_id, after=after, limit=limit)
+    with reading(request):
+        source_id = record_id(session, "sources", key)
+        facts, last = supported_facts(session, source_id, after=after, limit=limit)
+        total = support_counts(session, [source_id]).get(source_id, 0)
     next_url = None
     if last is not None:
         token = codec.encode(SUPPORTS_SORT, [last])
         next_url = str(request.url.include_query_params(cursor=token))
-    total = support_counts(session, [source_id]).get(source_id, 0)
     return SupportsPage.model_validate({"items": facts, "total": total, "next": next_url})
