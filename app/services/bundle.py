@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from app.errors import ErrorDetail, InvalidInput, TooLarge
@@ -100,11 +100,27 @@ def import_bundle(
         session.rollback()
     else:
         session.commit()
+        changed = sum(n for c in outcome.counts.values() for k, n in c.items() if k != "unchanged")
+        if changed >= REFRESH_STATISTICS_AFTER:
+            refresh_statistics(session)
     return ImportReport(
         dry_run=dry_run,
         mode=mode,
         counts={name: ImportCounts(**counts) for name, counts in outcome.counts.items()},
     )
+
+
+# PostgreSQL plans from table statistics that autovacuum refreshes only a while after a bulk
+# load; until then a freshly imported table looks empty and lists are planned as full scans.
+REFRESH_STATISTICS_AFTER = 1000
+
+
+def refresh_statistics(session: Session) -> None:
+    """Bring the planner's statistics up to date after a large import (PostgreSQL only:
+    SQLite plans these queries well without statistics, and ANALYZE would change them)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE"))
+        session.commit()
 
 
 def record_count(data: Any) -> int:

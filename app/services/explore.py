@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import (
@@ -301,16 +301,14 @@ def _policy_conditions(session: Session, f: TimelineFilters) -> list[Any]:
     return conditions
 
 
-# A partial date spans at most a year, so an event that ends on or after a day starts at
-# most this long before it: a bound on ``earliest`` that an index on it can serve.
-_LONGEST_DATE = timedelta(days=366)
-
-
 def _in_window(earliest: Any, latest: Any, f: TimelineFilters) -> list[Any]:
     conditions = [earliest.is_not(None)]
     if f.start:
         conditions.append(latest >= f.start.earliest)
-        conditions.append(earliest >= f.start.earliest - _LONGEST_DATE)
+        # A partial date (a year, month or day) never crosses a new year, so an event that
+        # ends on or after the start also begins in the start's year or later: a bound on
+        # ``earliest`` that an index serves without reading the year before.
+        conditions.append(earliest >= date(f.start.earliest.year, 1, 1))
     if f.end:
         conditions.append(earliest <= f.end.latest)
     return conditions

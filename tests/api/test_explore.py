@@ -151,6 +151,13 @@ def test_timeline_filters(client: TestClient) -> None:
     ]
     window = client.get("/api/v1/timeline", params={"from": "2019-07", "to": "2019-07"}).json()
     assert {e["date"][:4] for e in window["items"]} == {"2019"}  # "2019" overlaps July 2019
+    # Mid-month start: exactly the events whose (partial) date ends on or after it.
+    everything = client.get("/api/v1/timeline", params={"limit": 200}).json()["items"]
+    ends = {"2019": "2019-12-31", "2019-07": "2019-07-31"}  # dates that string-compare early
+    expected = [e for e in everything if ends.get(e["date"], e["date"]) >= "2019-07-15"]
+    since = client.get("/api/v1/timeline", params={"from": "2019-07-15", "limit": 200}).json()
+    assert since["items"] == expected
+    assert {"2019", "2019-07"} & {e["date"] for e in expected}  # the cases the bound must keep
     moe = client.get("/api/v1/timeline", params={"actor": "ministry-of-education"}).json()
     assert {e["record"]["type"] for e in moe["items"]} == {"policy", "goal"}
     talent = client.get("/api/v1/timeline", params={"topic": "talent"}).json()["items"]
