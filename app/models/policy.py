@@ -74,7 +74,10 @@ class Policy(RecordMixin, Base):
         order_by="PolicyRelation.id",
     )
     goals: Mapped[list["Goal"]] = relationship(
-        back_populates="policy", viewonly=True, order_by="(Goal.stage, Goal.id)"
+        back_populates="policy",
+        viewonly=True,
+        # Unstaged goals last on every engine (SQLite sorts NULL first, PostgreSQL last).
+        order_by="(Goal.stage.is_(None), Goal.stage, Goal.id)",
     )
     citations: Mapped[list["Citation"]] = relationship(
         cascade="all, delete-orphan", order_by="Citation.position"

@@ -190,6 +190,15 @@ class _Plan:
 def _validate(bundle: BundleInput, max_records: int | None) -> _Plan:
     """Pass 1: validate every record on its own, so one bad record hides no other problem."""
     plan = _Plan()
+    try:
+        _validate_into(plan, bundle, max_records)
+    except BaseException:
+        plan.close()  # the spool files written so far
+        raise
+    return plan
+
+
+def _validate_into(plan: _Plan, bundle: BundleInput, max_records: int | None) -> None:
     header = bundle.header
     for key in sorted(set(header) - TOP_LEVEL):
         plan.errors.append(
@@ -251,7 +260,6 @@ def _validate(bundle: BundleInput, max_records: int | None) -> _Plan:
                     )
                 plan.iso_codes[code] = slug
             spool.add(index, slug, record.model_dump_json(include=include, exclude_none=True))
-    return plan
 
 
 def _lookup(session: Session, name: ResourceName, slugs: Iterable[str]) -> dict[str, int]:

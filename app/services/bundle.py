@@ -6,12 +6,14 @@ either lands completely or not at all; every problem is reported with its locati
 
 import io
 import json
+import logging
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.errors import ErrorDetail, InvalidInput, TooLarge
@@ -110,6 +112,8 @@ def import_bundle(
     )
 
 
+logger = logging.getLogger(__name__)
+
 # PostgreSQL plans from table statistics that autovacuum refreshes only a while after a bulk
 # load; until then a freshly imported table looks empty and lists are planned as full scans.
 REFRESH_STATISTICS_AFTER = 1000
@@ -118,9 +122,14 @@ REFRESH_STATISTICS_AFTER = 1000
 def refresh_statistics(session: Session) -> None:
     """Bring the planner's statistics up to date after a large import (PostgreSQL only:
     SQLite plans these queries well without statistics, and ANALYZE would change them)."""
-    if session.get_bind().dialect.name == "postgresql":
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    try:
         session.execute(text("ANALYZE"))
         session.commit()
+    except DBAPIError:  # the import is committed; autovacuum will analyse the tables later
+        session.rollback()
+        logger.warning("ANALYZE after the import failed", exc_info=True)
 
 
 def record_count(data: Any) -> int:

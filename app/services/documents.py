@@ -164,7 +164,7 @@ _POLICY_QUERIES = {
         Goal.stage,
     )
     .where(Goal.policy_id.in_(_IDS))
-    .order_by(Goal.policy_id, Goal.stage, Goal.id),
+    .order_by(Goal.policy_id, Goal.stage.is_(None), Goal.stage, Goal.id),
 }
 _GOAL_QUERY = (
     select(Goal.__table__, Policy.slug, Policy.title, Actor.slug, Actor.name)

@@ -7,6 +7,7 @@ models; these tests keep the two renderings from drifting apart on every record 
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -52,3 +53,14 @@ def test_missing_ids_are_skipped(session: Session) -> None:
     first = session.scalar(select(RESOURCES["policies"].model.id).limit(1))
     assert first is not None
     assert [d["id"] for d in documents(session, "policies", [first, 10**9])] == [first]
+
+
+def test_unstaged_goals_come_last_on_every_engine(client: TestClient, auth: dict[str, str]) -> None:
+    policy = "new-generation-ai-development-plan"
+    for slug, stage in (("unstaged-goal", None), ("staged-goal", 1)):
+        goal = {"slug": slug, "statement": "A target.", "policy": policy, "stage": stage}
+        assert client.post("/api/v1/goals", json=goal, headers=auth).status_code == 201
+    stages = [g["stage"] for g in client.get(f"/api/v1/policies/{policy}").json()["goals"]]
+    staged = [s for s in stages if s is not None]
+    assert None in stages and staged
+    assert stages == sorted(staged) + [None] * (len(stages) - len(staged))
