@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.api.deps import get_session_factory
@@ -126,6 +127,27 @@ def test_one_bad_record_in_a_thousand_writes_nothing(
     assert export(client) == before
     good = post_import(client, auth, big_bundle(1000))
     assert counts(good, "created")["policies"] == 1000
+
+
+def planned_rows(session: Session, table: str) -> float:
+    """The row count PostgreSQL's planner believes (pg_class.reltuples; -1: never analysed)."""
+    return float(
+        session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = :t"), {"t": table})
+    )
+
+
+def test_a_large_import_refreshes_postgresql_statistics(
+    client: TestClient, auth: dict[str, str], session: Session
+) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite plans these queries without statistics")
+    small = post_import(client, auth, big_bundle(10))  # below the threshold: no ANALYZE
+    assert counts(small, "created")["policies"] == 10
+    assert planned_rows(session, "policies") < 1000
+    good = post_import(client, auth, big_bundle(1010))
+    assert counts(good, "created")["policies"] == 1000
+    # Only an ANALYZE inside this (uncommitted, rolled-back) test transaction sees them all.
+    assert planned_rows(session, "policies") >= 1000
 
 
 def test_every_error_is_listed_with_its_location(client: TestClient, auth: dict[str, str]) -> None:
