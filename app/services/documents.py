@@ -337,7 +337,6 @@ READ_LOAD: dict[ResourceName, Sequence[LoaderOption]] = {
     "regions": (
         selectinload(Region.parent),
         selectinload(Region.children),
-        selectinload(Region.policy_links).selectinload(PolicyRegion.region),
         selectinload(Region.policy_links).selectinload(PolicyRegion.policy),
         _cited(Region.citations),
     ),
