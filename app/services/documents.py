@@ -38,6 +38,7 @@ from app.schemas.actor import ActorOut
 from app.schemas.region import RegionOut
 from app.schemas.source import EMBEDDED_SUPPORTS
 from app.services.resources import POLICY_WRITE_LOAD, RESOURCES, ResourceName
+from app.services.sqlite_documents import policy_documents
 
 Document = dict[str, Any]
 _CHUNK = 500  # ids per IN (...) list
@@ -69,6 +70,29 @@ def documents(session: Session, resource: ResourceName, ids: Sequence[int]) -> l
 def document(session: Session, resource: ResourceName, key: str) -> Document:
     """One record's document by numeric id or slug; NotFound otherwise."""
     return documents(session, resource, [record_id(session, resource, key)])[0]
+
+
+def documents_json(session: Session, resource: ResourceName, ids: Sequence[int]) -> list[bytes]:
+    """``render`` of each of ``documents(...)``, built by the database where it can.
+
+    On SQLite, policies (the table that grows) are written as JSON by SQLite itself
+    (app/services/sqlite_documents.py), byte for byte what ``render`` writes.
+    """
+    if resource == "policies" and session.get_bind().dialect.name == "sqlite":
+        found = dict(policy_documents(session, ids))
+        return [found[i] for i in ids if i in found]
+    return [render(d) for d in documents(session, resource, ids)]
+
+
+def document_json(session: Session, resource: ResourceName, key: str) -> bytes:
+    """``render(document(...))``: one record's JSON by numeric id or slug; NotFound otherwise."""
+    return documents_json(session, resource, [record_id(session, resource, key)])[0]
+
+
+def render_page(items: Sequence[bytes], rest: dict[str, Any]) -> bytes:
+    """``render({"items": [...], **rest})`` from items that are already JSON."""
+    tail = render(rest)
+    return b'{"items":[' + b",".join(items) + b"]" + (b"," + tail[1:] if rest else b"}")
 
 
 def _date(earliest: Any, latest: Any) -> str | None:

@@ -1,9 +1,11 @@
 """Read documents (app/services/documents.py) are the ``*Out`` schemas, byte for byte.
 
 Lists and GETs are built from a few Core queries instead of ORM objects and validated
-models; these tests keep the two renderings from drifting apart on every record of the seed.
+models, and on SQLite policies are written as JSON by SQLite itself; these tests keep the
+renderings from drifting apart on every record of the seed and on awkward values.
 """
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -11,12 +13,21 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.models import Policy
 from app.schemas.actor import ActorOut
 from app.schemas.goal import GoalOut
 from app.schemas.policy import PolicyOut
 from app.schemas.region import RegionOut
 from app.schemas.source import SourceOut
-from app.services.documents import READ_LOAD, documents, region_ancestors, render
+from app.services.documents import (
+    READ_LOAD,
+    document_json,
+    documents,
+    documents_json,
+    region_ancestors,
+    render,
+    render_page,
+)
 from app.services.resources import RESOURCES, ResourceName
 
 
@@ -64,3 +75,87 @@ def test_unstaged_goals_come_last_on_every_engine(client: TestClient, auth: dict
     staged = [s for s in stages if s is not None]
     assert None in stages and staged
     assert stages == sorted(staged) + [None] * (len(stages) - len(staged))
+
+
+@pytest.mark.parametrize("resource", list(RESOURCES))
+def test_json_documents_are_the_rendered_documents(
+    session: Session, resource: ResourceName
+) -> None:
+    ids = list(
+        session.scalars(
+            select(RESOURCES[resource].model.id).order_by(-RESOURCES[resource].model.id)
+        )
+    )
+    assert documents_json(session, resource, [*ids, 10**9]) == [
+        render(d) for d in documents(session, resource, ids)
+    ]
+
+
+def test_awkward_values_render_alike(
+    client: TestClient, auth: dict[str, str], session: Session
+) -> None:
+    """Values where SQLite's JSON and pydantic's could differ: escapes, amounts, dates."""
+    cite = {"source": "digichina-2020-12-21-ai-self-reliance", "paragraph": None}
+    awkward_text = 'quote " backslash \\ tab \t newline \n bell \u0007 \u2028 中文 \u00e9'
+    amounts = ["0.000001", "12345678901.123456", "100", "2500000.50", "0", "99999999999999"]
+    slugs: list[str] = []
+    for number, amount in enumerate(amounts):
+        slug = f"awkward-{number}"
+        policy = {
+            "slug": slug,
+            "title": awkward_text,
+            "short_name": "A/B",
+            "titles": {"zh": "人工智能", "en": awkward_text},
+            "kind": "plan",
+            "status": "in_force",
+            "summary": awkward_text,
+            "identifiers": [{"scheme": "doc", "value": "国发〔2017〕35号"}],
+            "announced": ["2019", "2019-02", "2020-02-29"][number % 3],
+            "in_force_from": ["2021-12", None, "2021"][number % 3],
+            "money": {"amount": amount, "currency": "CNY", "approximate": number % 2 == 0},
+            "topics": ["talent", "investment"],
+            "actors": [
+                {"actor": "state-council", "role": "issuer", "citations": [cite, cite]},
+                {"actor": "state-council", "role": "implementer"},
+            ],
+            "regions": [{"region": "cn", "role": "jurisdiction", "citations": [cite]}],
+            "related": [{"policy": slugs[-1], "relation": "amends", "citations": [cite]}]
+            if slugs
+            else [],
+            "citations": [{**cite, "section": "Intro", "excerpt": awkward_text, "note": "n"}],
+        }
+        created = client.post("/api/v1/policies", json=policy, headers=auth)
+        assert created.status_code == 201, created.text
+        slugs.append(slug)
+        for stage, deadline in ((None, "2030"), (2, "2025-06"), (1, "2025-06-30")):
+            goal = {
+                "slug": f"{slug}-goal-{stage or 0}",
+                "statement": awkward_text,
+                "policy": slug,
+                "stage": stage,
+                "deadline": deadline,
+            }
+            assert client.post("/api/v1/goals", json=goal, headers=auth).status_code == 201
+    # A timestamp without microseconds is written without a fraction.
+    first = session.scalar(select(Policy).where(Policy.slug == slugs[0]))
+    assert first is not None
+    first.updated_at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    first.created_at = datetime(2026, 1, 2, 3, 4, 5, 120, tzinfo=UTC)
+    session.flush()
+    session.expire_all()
+    ids = list(session.scalars(select(Policy.id).where(Policy.slug.in_(slugs))))
+    rows = list(
+        session.scalars(select(Policy).where(Policy.id.in_(ids)).options(*READ_LOAD["policies"]))
+    )
+    expected = {row.id: _schema_rendering(session, "policies", row) for row in rows}
+    assert documents_json(session, "policies", ids) == [expected[i] for i in ids]
+    assert document_json(session, "policies", slugs[0]).startswith(b'{"slug":"awkward-0"')
+    stored = {d["slug"]: d["money"]["amount"] for d in documents(session, "policies", ids)}
+    assert [stored[f"awkward-{n}"] for n in (0, 2, 4)] == ["0.000001", "100", "0"]
+
+
+def test_a_page_is_its_items_joined() -> None:
+    items = [render({"a": 1}), render({"b": [1, "é"]})]
+    rest = {"total": None, "next": "http://x/?a=1&b=2"}
+    assert render_page(items, rest) == render({"items": [{"a": 1}, {"b": [1, "é"]}], **rest})
+    assert render_page([], {}) == render({"items": []})

@@ -4,7 +4,7 @@ A router is built per resource from its schemas, filters and presenter, so every
 behaves the same way and a fix lands everywhere at once.
 """
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -40,7 +40,7 @@ from app.schemas.source import SourceOut, SourceRecord
 from app.services import explore
 from app.services import history as history_service
 from app.services import records as record_service
-from app.services.documents import document, documents, render
+from app.services.documents import document, document_json, documents_json, render, render_page
 from app.services.queries import (
     Filters,
     filtered_query,
@@ -55,7 +55,7 @@ class RecordEndpoints:
     resource: ResourceName
     record: type[Any]
     out: type[Any]
-    filters: Callable[..., Filters]
+    filters: Callable[..., Awaitable[Filters]]
     example_key: str
 
 
@@ -189,22 +189,21 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
                 next_url = str(request.url.include_query_params(cursor=page.next_cursor))
                 headers["Link"] = f'<{next_url}>; rel="next"'
             # The shape of Page[Out], built from documents (see app/services/documents.py).
-            body: dict[str, Any] = {
-                "items": documents(session, name, page.ids),
-                "total": page.total,
-                "next": next_url,
-            }
+            rest: dict[str, Any] = {"total": page.total, "next": next_url}
             if page.total_capped:
-                body["total_capped"] = True
+                rest["total_capped"] = True
             if facets is not None:
-                body["facets"] = facets
-            return Response(render(body), media_type="application/json", headers=headers)
+                rest["facets"] = facets
+            items = documents_json(session, name, page.ids)
+            return Response(
+                render_page(items, rest), media_type="application/json", headers=headers
+            )
 
     def current(session: Session, key: str) -> Callable[[], str]:
-        return lambda: etag_of_body(render(document(session, name, key)))
+        return lambda: etag_of_body(document_json(session, name, key))
 
     def answer(session: Session, slug: str, status_code: int = 200, **headers: str) -> Response:
-        body = render(document(session, name, slug))
+        body = document_json(session, name, slug)
         headers["ETag"] = etag_of_body(body)
         return Response(body, status_code, headers, media_type="application/json")
 
@@ -266,8 +265,8 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
                 [ErrorDetail("/query/expand", f"allowed: {', '.join(sorted(allowed)) or 'none'}")],
             )
         with reading(request):
-            doc = document(session, name, key)
             if "relations" in expand:
+                doc = document(session, name, key)
                 chain = explore.relation_chain(
                     session=session,
                     policy_id=doc["id"],
@@ -277,8 +276,10 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
                 doc["relation_chain"] = [
                     ChainLink(**link).model_dump(mode="json") for link in chain
                 ]
+                body = render(doc)
+            else:
+                body = document_json(session, name, key)
         # Serialised once: the same bytes are hashed for the ETag and sent.
-        body = render(doc)
         etag = etag_of_body(body)
         if if_none_match is not None and matches(if_none_match, etag):
             return Response(status_code=304, headers={"ETag": etag})
