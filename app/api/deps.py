@@ -1,7 +1,7 @@
 """Dependencies shared by the routes: the session, settings, paging parameters, auth."""
 
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
@@ -9,6 +9,7 @@ from fastapi import Depends, Query, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from app.config import Settings
 from app.db import set_deadline
@@ -19,7 +20,7 @@ from app.services.paging import CursorCodec
 from app.services.queries import ListParams
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -27,7 +28,7 @@ def get_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_session_factory(request: Request) -> sessionmaker[Session]:
+async def get_session_factory(request: Request) -> sessionmaker[Session]:
     factory: sessionmaker[Session] = request.app.state.session_factory
     return factory
 
@@ -35,13 +36,20 @@ def get_session_factory(request: Request) -> sessionmaker[Session]:
 SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory)]
 
 
-def get_session(factory: SessionFactoryDep, settings: SettingsDep) -> Iterator[Session]:
+async def get_session(factory: SessionFactoryDep, settings: SettingsDep) -> AsyncIterator[Session]:
+    # The pure dependencies here are async: FastAPI runs a sync one in a worker thread, and
+    # those hand-offs cost more than a cheap GET's database work (bench/NOTES.md).
     session = factory()
     set_deadline(session, settings.query_timeout_ms)
     try:
         yield session
     finally:
-        session.close()
+        # Closing rolls the pooled connection back: a function call on SQLite, a round trip
+        # to a server otherwise, which must not hold up the event loop.
+        if session.get_bind().dialect.name == "sqlite":
+            session.close()
+        else:
+            await run_in_threadpool(session.close)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -69,14 +77,14 @@ def reading(request: Request) -> Iterator[None]:
         yield
 
 
-def get_codec(settings: SettingsDep) -> CursorCodec:
+async def get_codec(settings: SettingsDep) -> CursorCodec:
     return CursorCodec(settings.cursor_secret)
 
 
 CodecDep = Annotated[CursorCodec, Depends(get_codec)]
 
 
-def list_params(
+async def list_params(
     settings: SettingsDep,
     limit: Annotated[
         int | None,
@@ -128,7 +136,7 @@ def _query_param_names(dependant: Dependant) -> list[str]:
     return names
 
 
-def reject_unknown_query_params(request: Request) -> None:
+async def reject_unknown_query_params(request: Request) -> None:
     """A misspelt filter (``?regoin=cn``) is an error, not a silently unfiltered list."""
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)

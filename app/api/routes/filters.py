@@ -40,7 +40,7 @@ def parse_date(name: str, value: str | None) -> PartialDate | None:
         ) from None
 
 
-def policy_filters(
+async def policy_filters(
     q: Q = None,
     kind: Annotated[
         list[PolicyKind],
@@ -91,7 +91,7 @@ def policy_filters(
     )
 
 
-def actor_filters(
+async def actor_filters(
     q: Q = None,
     kind: Annotated[
         list[ActorKind], Query(description="Actor kind (repeatable).", examples=["ministry"])
@@ -104,7 +104,7 @@ def actor_filters(
     return Filters(q=q, kind=[k.value for k in kind], region=region, parent=parent)
 
 
-def region_filters(
+async def region_filters(
     q: Q = None,
     kind: Annotated[
         list[RegionKind], Query(description="Region kind (repeatable).", examples=["municipality"])
@@ -119,7 +119,7 @@ def region_filters(
     return Filters(q=q, kind=[k.value for k in kind], parent=parent, iso=iso)
 
 
-def goal_filters(
+async def goal_filters(
     q: Q = None,
     policy: Annotated[
         str | None,
@@ -144,5 +144,5 @@ def goal_filters(
     )
 
 
-def source_filters(q: Q = None) -> Filters:
+async def source_filters(q: Q = None) -> Filters:
     return Filters(q=q)
