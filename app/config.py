@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     read_concurrency: int = Field(
         default=0,
         ge=0,
-        description="Requests of one process that read at once; 0: 2 on SQLite, no limit on "
+        description="Requests of one process that read at once; 0: 4 on SQLite, no limit on "
         "PostgreSQL.",
     )
     query_timeout_ms: int = Field(

@@ -15,7 +15,7 @@ def test_defaults_per_engine() -> None:
     settings = Settings(database_url="sqlite://")
     assert read_slots(settings, "postgresql") is None
     sqlite = read_slots(settings, "sqlite")
-    assert sqlite is not None and sqlite._value == 2
+    assert sqlite is not None and sqlite._value == 4
     pinned = read_slots(Settings(database_url="sqlite://", read_concurrency=5), "postgresql")
     assert pinned is not None and pinned._value == 5
 
