@@ -1,17 +1,22 @@
 """Imports of any size in flat memory: one validating pass, the checks, then chunked writes.
 
 Pass 1 reads the bundle a record at a time (a JSON file is streamed with ijson), validates
-each record on its own and keeps only small bookkeeping (slugs, referenced slugs, parents,
-ISO codes); every valid record is spooled, in its bundle shape, to a temporary file. The
-checks that need the whole bundle or the database (duplicates, unknown references, parent
-cycles, ISO codes, existing slugs) run next, and every problem is reported before anything
-is written. Pass 2 reads the spool back in chunks, resource by resource: new records are
-inserted with executemany (rows, links, citations, history entries, search documents);
-records that already exist go through the ORM write path (so links keep their ids), and
-the session is emptied after each chunk. It all happens in the caller's transaction.
+each record on its own and spools it, in its bundle shape, to a temporary file. What the
+checks need of every record (its slug and where it is, the slugs it refers to) goes to a
+ledger: a throwaway SQLite file, so that memory does not grow with the bundle. The checks
+that need the whole bundle or the database (duplicates, unknown references, parent cycles,
+ISO codes, existing slugs) run next, and every problem is reported before anything is
+written. Pass 2 reads the spool back in chunks, resource by resource: new records are
+inserted with executemany (rows, links, citations, history entries, search documents),
+their references resolved against the target database chunk by chunk; records that
+already exist go through the ORM write path (so links keep their ids), and the session is
+emptied after each chunk. It all happens in the caller's transaction.
 """
 
+import functools
 import json
+import os
+import sqlite3
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -20,7 +25,7 @@ from typing import IO, Any, Literal
 
 import ijson  # type: ignore[import-untyped]  # no stubs published
 from pydantic import ValidationError
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -165,18 +170,130 @@ class _Spool:
         self.file.close()
 
 
+class _Ledger:
+    """Per-record bookkeeping of an import in a throwaway SQLite file, not in Python dicts.
+
+    At 1M policies (3.2M records) the dicts of slugs, indexes and referenced slugs took
+    ~1 GB; here they take disk pages, and memory stays flat however large the bundle.
+    """
+
+    def __init__(self) -> None:
+        handle, self.path = tempfile.mkstemp(suffix=".sqlite3")
+        os.close(handle)
+        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-16384"):
+            self.db.execute(f"PRAGMA {pragma}")
+        self.db.execute(
+            "CREATE TABLE records (resource TEXT, slug TEXT, idx INTEGER, existing_id INTEGER,"
+            " PRIMARY KEY (resource, slug)) WITHOUT ROWID"
+        )
+        self.db.execute(
+            "CREATE TABLE refs (resource TEXT, slug TEXT, PRIMARY KEY (resource, slug))"
+            " WITHOUT ROWID"
+        )
+        self.db.execute("BEGIN")
+        # Most references name a few popular records (the source every citation cites):
+        # those recently recorded are not sent again.
+        self._recent_refs: set[Key] = set()
+
+    def add(self, name: ResourceName, slug: str, index: int) -> int | None:
+        """Record where ``slug`` is; if it was seen before, the index where it first was."""
+        try:
+            self.db.execute("INSERT INTO records VALUES (?, ?, ?, NULL)", (name, slug, index))
+        except sqlite3.IntegrityError:
+            return self.index_of(name, slug)
+        return None
+
+    def refer(self, keys: Iterable[Key]) -> None:
+        fresh = set(keys) - self._recent_refs
+        if not fresh:
+            return
+        if len(self._recent_refs) > 10_000:
+            self._recent_refs.clear()
+        self._recent_refs.update(fresh)
+        self.db.executemany("INSERT OR IGNORE INTO refs VALUES (?, ?)", fresh)
+
+    def index_of(self, name: ResourceName, slug: str) -> int | None:
+        row = self.db.execute(
+            "SELECT idx FROM records WHERE resource = ? AND slug = ?", (name, slug)
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def _chunks(self, query: str, args: tuple[Any, ...], size: int) -> Iterator[list[Any]]:
+        cursor = self.db.execute(query, args)
+        while rows := cursor.fetchmany(size):
+            yield rows
+
+    def slugs(self, name: ResourceName) -> Iterator[list[str]]:
+        """The bundle's slugs of ``name``, in slug order, a chunk at a time.
+
+        Paged by key, not read through one open cursor: the caller writes to the ledger
+        between chunks (mark_existing).
+        """
+        after = ""
+        while True:
+            rows = self.db.execute(
+                "SELECT slug FROM records WHERE resource = ? AND slug > ? ORDER BY slug LIMIT ?",
+                (name, after, LOOKUP),
+            ).fetchall()
+            if not rows:
+                return
+            yield [slug for (slug,) in rows]
+            after = rows[-1][0]
+
+    def mark_existing(self, name: ResourceName, found: Mapping[str, int]) -> None:
+        self.db.executemany(
+            "UPDATE records SET existing_id = ? WHERE resource = ? AND slug = ?",
+            ((id_, name, slug) for slug, id_ in found.items()),
+        )
+
+    def existing(self, name: ResourceName) -> Iterator[tuple[str, int]]:
+        """(slug, index) of the bundle's records of ``name`` that are already in the database."""
+        query = (
+            "SELECT slug, idx FROM records"
+            " WHERE resource = ? AND existing_id IS NOT NULL ORDER BY idx"
+        )
+        for rows in self._chunks(query, (name,), LOOKUP):
+            yield from rows
+
+    def any_existing(self, name: ResourceName) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM records WHERE resource = ? AND existing_id IS NOT NULL LIMIT 1", (name,)
+        ).fetchone()
+        return row is not None
+
+    def is_existing(self, name: ResourceName, slug: str) -> bool:
+        row = self.db.execute(
+            "SELECT existing_id FROM records WHERE resource = ? AND slug = ?", (name, slug)
+        ).fetchone()
+        return row is not None and row[0] is not None
+
+    def outside_refs(self, name: ResourceName) -> Iterator[list[str]]:
+        """Slugs of ``name`` that records refer to but the bundle does not hold, in chunks."""
+        query = (
+            "SELECT refs.slug FROM refs LEFT JOIN records"
+            " ON records.resource = refs.resource AND records.slug = refs.slug"
+            " WHERE refs.resource = ? AND records.slug IS NULL ORDER BY refs.slug"
+        )
+        for rows in self._chunks(query, (name,), LOOKUP):
+            yield [slug for (slug,) in rows]
+
+    def close(self) -> None:
+        self.db.close()
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            if os.path.exists(self.path + suffix):
+                os.remove(self.path + suffix)
+
+
 @dataclass
 class _Plan:
-    """What pass 1 keeps: small per-record bookkeeping, never the records themselves."""
+    """What pass 1 keeps: the spools, the ledger, and what is small (errors, parents, codes)."""
 
     errors: list[ErrorDetail] = field(default_factory=list)
     duplicates: list[ErrorDetail] = field(default_factory=list)
     spools: dict[ResourceName, _Spool] = field(default_factory=dict)
-    first_index: dict[ResourceName, dict[str, int]] = field(
-        default_factory=lambda: {name: {} for name in WRITE_ORDER}
-    )
+    ledger: _Ledger = field(default_factory=_Ledger)
     invalid: set[Key] = field(default_factory=set)
-    references: set[Key] = field(default_factory=set)
     parents: dict[ResourceName, dict[str, str | None]] = field(
         default_factory=lambda: {"regions": {}, "actors": {}}
     )
@@ -185,6 +302,7 @@ class _Plan:
     def close(self) -> None:
         for spool in self.spools.values():
             spool.close()
+        self.ledger.close()
 
 
 def _validate(bundle: BundleInput, max_records: int | None) -> _Plan:
@@ -220,7 +338,7 @@ def _validate_into(plan: _Plan, bundle: BundleInput, max_records: int | None) ->
                 ErrorDetail(pointer(name), "expected a list of records ([] for none)")
             )
             continue
-        first_index = plan.first_index[name]
+        ledger = plan.ledger
         for index, item in enumerate(bundle.items(name)):
             seen += 1
             if max_records is not None and seen > max_records:
@@ -236,17 +354,17 @@ def _validate_into(plan: _Plan, bundle: BundleInput, max_records: int | None) ->
                     plan.invalid.add((name, given))
                 continue
             slug: str = getattr(record, "slug")  # noqa: B009
-            if slug in first_index:
-                where = pointer(name, first_index[slug])
+            first = ledger.add(name, slug, index)
+            if first is not None:
+                where = pointer(name, first)
                 plan.duplicates.append(
                     ErrorDetail(
                         pointer(name, index, "slug"), f"duplicate slug; first at {where}", slug=slug
                     )
                 )
                 continue
-            first_index[slug] = index
             change = Change(name, record, (name, index))
-            plan.references.update((res, ref) for res, ref, _at in referenced_slugs(change))
+            ledger.refer((res, ref) for res, ref, _at in referenced_slugs(change))
             if name in plan.parents:
                 plan.parents[name][slug] = getattr(record, "parent")  # noqa: B009
             if (code := getattr(record, "iso_code", None)) is not None:
@@ -265,17 +383,8 @@ def _validate_into(plan: _Plan, bundle: BundleInput, max_records: int | None) ->
 def _lookup(session: Session, name: ResourceName, slugs: Iterable[str]) -> dict[str, int]:
     """slug -> id of those of ``slugs`` that are in the database."""
     model = RESOURCES[name].model
-    ordered = sorted(slugs)
+    ordered = sorted(set(slugs))
     found: dict[str, int] = {}
-    if not ordered:
-        return found
-    total = session.scalar(select(func.count()).select_from(model)) or 0
-    if total <= 2 * len(ordered):  # cheaper to read the whole (small) table than to probe it
-        wanted = set(ordered)
-        for slug, id_ in session.execute(select(model.slug, model.id)):
-            if slug in wanted:
-                found[slug] = id_
-        return found
     for start in range(0, len(ordered), LOOKUP):
         chunk = ordered[start : start + LOOKUP]
         query = select(model.slug, model.id).where(model.slug.in_(chunk))
@@ -283,56 +392,61 @@ def _lookup(session: Session, name: ResourceName, slugs: Iterable[str]) -> dict[
     return found
 
 
+def _in_database(session: Session, name: ResourceName, chunks: Iterable[list[str]]) -> Any:
+    """slug -> id of the slugs (given in chunks) that are in the database, chunk by chunk.
+
+    An empty table is not probed at all: a first import asks nothing per chunk.
+    """
+    model = RESOURCES[name].model
+    if session.scalar(select(model.id).limit(1)) is None:
+        return
+    for chunk in chunks:
+        yield _lookup(session, name, chunk)
+
+
 @dataclass
 class _State:
     """What the checks learn from the database, for the writes."""
 
-    existing: dict[ResourceName, dict[str, int]] = field(default_factory=dict)
-    ids: dict[ResourceName, dict[str, int]] = field(
-        default_factory=lambda: {name: {} for name in WRITE_ORDER}
-    )
+    ledger: _Ledger
     gone: dict[ResourceName, set[str]] = field(default_factory=dict)
 
 
 def _check(session: Session, plan: _Plan, mode: ImportMode) -> tuple[_State, list[ErrorDetail]]:
     """Every check that needs the whole bundle or the database; all problems, in order."""
-    state = _State()
+    ledger = plan.ledger
+    state = _State(ledger)
     errors = list(plan.errors)
     for name in WRITE_ORDER:
-        first_index = plan.first_index[name]
-        found = _lookup(session, name, first_index)
-        state.existing[name] = found
-        if name != "goals":  # nothing refers to goals
-            state.ids[name].update(found)
+        for found in _in_database(session, name, ledger.slugs(name)):
+            ledger.mark_existing(name, found)
         if mode == "insert":
-            for slug in sorted(found, key=first_index.__getitem__):
+            for slug, index in ledger.existing(name):
                 errors.append(
                     ErrorDetail(
-                        pointer(name, first_index[slug], "slug"),
+                        pointer(name, index, "slug"),
                         "a record with this slug already exists (mode=insert)",
                         slug=slug,
                     )
                 )
         if mode == "replace":
             model = RESOURCES[name].model
-            keep = first_index.keys() | {slug for kind, slug in plan.invalid if kind == name}
-            state.gone[name] = {s for s in session.scalars(select(model.slug)) if s not in keep}
+            invalid = {slug for kind, slug in plan.invalid if kind == name}
+            state.gone[name] = {
+                s
+                for s in session.scalars(select(model.slug))
+                if s not in invalid and ledger.index_of(name, s) is None
+            }
     errors.extend(plan.duplicates)
 
     # References: in the bundle, else in the database (and not about to be deleted).
-    wanted: dict[ResourceName, set[str]] = defaultdict(set)
-    for resource, slug in plan.references:
-        if slug not in plan.first_index[resource] and (resource, slug) not in plan.invalid:
-            wanted[resource].add(slug)
     unknown: set[Key] = set()
-    for resource, slugs in wanted.items():
-        found = _lookup(session, resource, slugs)
+    for resource in WRITE_ORDER:
         gone = state.gone.get(resource, set())
-        for slug in slugs:
-            if slug in found and slug not in gone:
-                state.ids[resource][slug] = found[slug]
-            else:
-                unknown.add((resource, slug))
+        for slugs in ledger.outside_refs(resource):
+            slugs = [s for s in slugs if (resource, s) not in plan.invalid]
+            found = _lookup(session, resource, slugs)
+            unknown.update((resource, s) for s in slugs if s not in found or s in gone)
     if unknown:
         errors.extend(_unknown_references(plan, unknown))
 
@@ -364,14 +478,13 @@ def _parent_cycles(session: Session, plan: _Plan) -> Iterator[ErrorDetail]:
         )
         parent_of: dict[str, str | None] = dict(session.execute(query).all())
         parent_of.update(bundle_parents)
-        first_index = plan.first_index[name]  # type: ignore[index]
         for slug in bundle_parents:
             seen = {slug}
             current = parent_of.get(slug)
             while current is not None:
                 if current in seen:
                     yield ErrorDetail(
-                        pointer(name, first_index[slug], "parent"),
+                        pointer(name, plan.ledger.index_of(name, slug), "parent"),  # type: ignore[arg-type]
                         f"parent chain loops back to {current!r}",
                         slug=slug,
                     )
@@ -382,16 +495,16 @@ def _parent_cycles(session: Session, plan: _Plan) -> Iterator[ErrorDetail]:
 
 def _iso_code_clashes(session: Session, plan: _Plan) -> Iterator[ErrorDetail]:
     codes = sorted(plan.iso_codes)
-    in_bundle = plan.first_index["regions"]
+    ledger = plan.ledger
     for start in range(0, len(codes), LOOKUP):
         chunk = codes[start : start + LOOKUP]
         for code, holder in session.execute(
             select(Region.iso_code, Region.slug).where(Region.iso_code.in_(chunk))
         ):
-            if code is not None and holder not in in_bundle:
+            if code is not None and ledger.index_of("regions", holder) is None:
                 slug = plan.iso_codes[code]
                 yield ErrorDetail(
-                    pointer("regions", in_bundle[slug], "iso_code"),
+                    pointer("regions", ledger.index_of("regions", slug), "iso_code"),  # type: ignore[arg-type]
                     f"ISO code {code} already belongs to region {holder!r}",
                     slug=slug,
                 )
@@ -423,12 +536,41 @@ _CITED_AS: dict[ResourceName, str | None] = {
 }
 
 
+class _Ids:
+    """slug -> id in the target database (new records too, once inserted), looked up a
+    chunk at a time; a bounded memory of recent answers spares repeated lookups."""
+
+    REMEMBERED = 100_000  # per resource
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.known: dict[ResourceName, dict[str, int]] = {name: {} for name in WRITE_ORDER}
+
+    def need(self, name: ResourceName, slugs: Iterable[str]) -> dict[str, int]:
+        """The ids of ``slugs`` (all of which exist), remembered for the calls that follow."""
+        wanted = set(slugs)
+        known = self.known[name]
+        missing = wanted - known.keys()
+        if missing:
+            if len(known) + len(missing) > self.REMEMBERED:
+                known.clear()
+                missing = wanted
+            known.update(_lookup(self.session, name, missing))
+        return {slug: known[slug] for slug in wanted}
+
+    def remember(self, name: ResourceName, slug: str, id_: int) -> None:
+        known = self.known[name]
+        if len(known) >= self.REMEMBERED:
+            known.clear()
+        known[slug] = id_
+
+
 class _BulkWriter:
     """Inserts new records with executemany: rows, links, citations, history and search."""
 
     def __init__(self, session: Session, state: _State, changed_by: str) -> None:
         self.connection = session.connection()
-        self.ids = state.ids
+        self.ids = _Ids(session)
         self.changed_by = changed_by
         self.now = utcnow()
         self.parents: list[tuple[int, str]] = []  # (new row id, parent slug), per resource
@@ -455,7 +597,9 @@ class _BulkWriter:
 
     def _citation_rows(self, citations: list[tuple[str, int, list[Any]]]) -> list[dict[str, Any]]:
         template = dict.fromkeys(_CITATION_OWNERS)
-        sources = self.ids["sources"]
+        sources = self.ids.need(
+            "sources", (c["source"] for _o, _i, cited in citations for c in cited)
+        )
         return [
             {
                 **template,
@@ -476,7 +620,11 @@ class _BulkWriter:
         spec = RESOURCES[name]
         rows: list[dict[str, Any]] = []
         documents: list[tuple[str, str]] = []
-        for _index, _dump, record in batch:
+        records = [record for _index, _dump, record in batch]
+        regions = self.ids.need("regions", (r["region"] for r in records if r.get("region")))
+        policies = self.ids.need("policies", (r["policy"] for r in records if r.get("policy")))
+        actors = self.ids.need("actors", (r["actor"] for r in records if r.get("actor")))
+        for record in records:
             columns = COLUMNS[name](record)
             documents.append(document_text(_transient(spec.model, columns)))
             row = {**columns, "created_at": self.now, "updated_at": self.now, "version": 1}
@@ -485,21 +633,20 @@ class _BulkWriter:
                 row["iso_code"] = None  # set once updates may have freed it: set_iso_codes()
             elif name == "actors":
                 region = record.get("region")
-                row["region_id"] = self.ids["regions"][region] if region else None
+                row["region_id"] = regions[region] if region else None
                 row["parent_id"] = None
             elif name == "goals":
                 policy, actor = record.get("policy"), record.get("actor")
-                row["policy_id"] = self.ids["policies"][policy] if policy else None
-                row["actor_id"] = self.ids["actors"][actor] if actor else None
+                row["policy_id"] = policies[policy] if policy else None
+                row["actor_id"] = actors[actor] if actor else None
             rows.append(row)
         new_ids = self._insert(spec.model.__table__, rows, ids=True)
 
         citations: list[tuple[str, int, list[Any]]] = []
         owner = _CITED_AS[name]
-        known = self.ids[name] if name != "goals" else None
         for (_index, _dump, record), row_id in zip(batch, new_ids, strict=True):
-            if known is not None:
-                known[record["slug"]] = row_id
+            if name != "goals":  # nothing refers to goals
+                self.ids.remember(name, record["slug"], row_id)
             if owner is not None:
                 citations.append((owner, row_id, record.get("citations", [])))
             if parent := record.get("parent"):
@@ -542,8 +689,12 @@ class _BulkWriter:
         region_links: list[dict[str, Any]] = []
         actor_cites: list[list[Any]] = []
         region_cites: list[list[Any]] = []
-        actors, regions = self.ids["actors"], self.ids["regions"]
-        for (_index, _dump, record), policy_id in zip(batch, policy_ids, strict=True):
+        records = [record for _index, _dump, record in batch]
+        actors = self.ids.need("actors", (a["actor"] for r in records for a in r.get("actors", [])))
+        regions = self.ids.need(
+            "regions", (g["region"] for r in records for g in r.get("regions", []))
+        )
+        for record, policy_id in zip(records, policy_ids, strict=True):
             topics.extend({"policy_id": policy_id, "topic": t} for t in record.get("topics", []))
             for i, a in enumerate(record.get("actors", [])):
                 actor_links.append(
@@ -589,9 +740,11 @@ class _BulkWriter:
                 .where(table.c.id == bindparam("b_id"))
                 .values(parent_id=bindparam("b_parent"))
             )
-            known = self.ids[name]
-            rows = [{"b_id": row_id, "b_parent": known[slug]} for row_id, slug in self.parents]
-            self.connection.execute(statement, rows)
+            for start in range(0, len(self.parents), LOOKUP):
+                chunk = self.parents[start : start + LOOKUP]
+                known = self.ids.need(name, (slug for _row_id, slug in chunk))
+                rows = [{"b_id": row_id, "b_parent": known[slug]} for row_id, slug in chunk]
+                self.connection.execute(statement, rows)
         self.parents = []
         if name == "policies":
             self.relations.seek(0)
@@ -599,7 +752,7 @@ class _BulkWriter:
                 self._insert_relations([json.loads(line) for line in lines])
 
     def _insert_relations(self, lines: list[list[Any]]) -> None:
-        policies = self.ids["policies"]
+        policies = self.ids.need("policies", (line[1] for line in lines))
         rows = [
             {
                 "policy_id": policy_id,
@@ -665,8 +818,14 @@ def _let_go(session: Session, held: set[Any]) -> None:
             session.expunge(row)
 
 
-def _not_in(existing: Mapping[str, int]) -> Callable[[str], bool]:
-    return lambda slug: slug not in existing
+def _split(
+    ledger: _Ledger, name: ResourceName
+) -> tuple[Callable[[str], bool], Callable[[str], bool]]:
+    """Which of the bundle's records of ``name`` are new, and which exist already."""
+    if not ledger.any_existing(name):  # a first import asks nothing per record
+        return (lambda _slug: True), (lambda _slug: False)
+    existing = functools.partial(ledger.is_existing, name)
+    return (lambda slug: not existing(slug)), existing
 
 
 def _update_existing(
@@ -746,16 +905,16 @@ def _write(
     held = set(session.identity_map.keys())  # the caller's objects stay in its session
     try:
         for name in WRITE_ORDER:
-            existing = state.existing[name]
             spool = plan.spools[name]
+            new, existing = _split(state.ledger, name)
             # New records first, so that updated ones may point at them.
-            for batch in _chunks(spool, _not_in(existing), chunk_size):
+            for batch in _chunks(spool, new, chunk_size):
                 writer.write(name, batch)
                 outcome.counts[name]["created"] += len(batch)
                 if progress is not None:
                     progress(len(batch))
             writer.link_new_records(name)
-            for batch in _chunks(spool, existing.__contains__, chunk_size):
+            for batch in _chunks(spool, existing, chunk_size):
                 _update_existing(session, name, batch, outcome, changed_by)
                 _let_go(session, held)
                 if progress is not None:

@@ -3,6 +3,7 @@ the input is streamed, and bulk-created rows get the same history and search doc
 rows written through the ORM."""
 
 import json
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
 from app.models import HistoryEntry, Policy, Region, SearchDocument
+from app.services import bulk_import
 from app.services.bulk_import import BundleInput
 from app.services.bundle import import_bundle, iter_records, json_bundle_bytes
 from app.services.resources import RESOURCES, record_dump
@@ -99,6 +101,37 @@ def test_references_across_chunk_boundaries(session: Session) -> None:
     again = import_bundle(session=session, data=bundle, chunk_size=3)
     assert {c.unchanged for c in again.counts.values()} >= {5}
     assert {c.created + c.updated for c in again.counts.values()} == {0}
+
+
+def test_references_resolve_when_remembered_ids_are_forgotten(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ids are looked up in the database chunk by chunk, with a bounded memory of them."""
+    monkeypatch.setattr(bulk_import._Ids, "REMEMBERED", 2)
+    bundle = forward_bundle()
+    import_bundle(session=session, data=bundle, chunk_size=2)
+    for name in ("regions", "actors", "policies", "goals"):
+        assert exported(session, name, "fw-") == shape(name, bundle[name])
+
+
+def test_the_ledger_is_a_temporary_file_removed_afterwards(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[str] = []
+    real_init = bulk_import._Ledger.__init__
+
+    def init(ledger: bulk_import._Ledger) -> None:
+        real_init(ledger)
+        made.append(ledger.path)
+
+    monkeypatch.setattr(bulk_import._Ledger, "__init__", init)
+    import_bundle(session=session, data=forward_bundle())
+    bad = forward_bundle()
+    bad["policies"][0]["actors"][0]["actor"] = "no-such-actor"
+    with pytest.raises(InvalidInput):
+        import_bundle(session=session, data=bad)
+    assert len(made) == 2
+    assert not [path for path in made if os.path.exists(path)]
 
 
 def test_bulk_created_rows_have_history_and_search_documents(session: Session) -> None:
