@@ -59,6 +59,27 @@ def _citations(owner: str, owner_id: str) -> str:
             WHERE c.{owner} = {owner_id} ORDER BY c.position, c.id)))"""
 
 
+def _links(
+    *,
+    target_key: str,
+    kind_key: str,
+    label_key: str,
+    table: str,
+    target: str,
+    via: str,
+    kind: str,
+    label: str,
+    cited_as: str,
+) -> str:
+    """A JSON array of a policy's links of one kind (actors, regions, relations), in order."""
+    return f"""json((SELECT json_group_array(json_object(
+      '{target_key}', slug, '{kind_key}', kind,
+      'citations', {_citations(cited_as, "link_id")}, '{label_key}', label))
+    FROM (SELECT link.id AS link_id, link.{kind} AS kind, t.slug, t.{label} AS label
+          FROM {table} link JOIN {target} t ON t.id = link.{via}
+          WHERE link.policy_id = p.id ORDER BY link.position, link.id)))"""
+
+
 # Each embedded list reads its rows in order in a subquery: SQLite aggregates rows in the
 # order they arrive, and does not flatten a subquery with ORDER BY into an aggregate.
 _POLICY_DOCUMENTS = f"""
@@ -76,24 +97,45 @@ SELECT p.id, json_object(
       'approximate', json(CASE WHEN p.money_approximate THEN 'true' ELSE 'false' END)) END),
   'topics', json((SELECT json_group_array(topic)
     FROM (SELECT topic FROM policy_topics WHERE policy_id = p.id ORDER BY topic))),
-  'actors', json((SELECT json_group_array(json_object(
-      'actor', slug, 'role', role,
-      'citations', {_citations("policy_actor_id", "link_id")}, 'actor_name', name))
-    FROM (SELECT pa.id AS link_id, pa.role, a.slug, a.name
-          FROM policy_actors pa JOIN actors a ON a.id = pa.actor_id
-          WHERE pa.policy_id = p.id ORDER BY pa.position, pa.id))),
-  'regions', json((SELECT json_group_array(json_object(
-      'region', slug, 'role', role,
-      'citations', {_citations("policy_region_id", "link_id")}, 'region_name', name))
-    FROM (SELECT pr.id AS link_id, pr.role, r.slug, r.name
-          FROM policy_regions pr JOIN regions r ON r.id = pr.region_id
-          WHERE pr.policy_id = p.id ORDER BY pr.position, pr.id))),
-  'related', json((SELECT json_group_array(json_object(
-      'policy', slug, 'relation', relation,
-      'citations', {_citations("policy_relation_id", "link_id")}, 'policy_title', title))
-    FROM (SELECT rel.id AS link_id, rel.relation, o.slug, o.title
-          FROM policy_relations rel JOIN policies o ON o.id = rel.related_policy_id
-          WHERE rel.policy_id = p.id ORDER BY rel.position, rel.id))),
+  'actors', {
+    _links(
+        target_key="actor",
+        kind_key="role",
+        label_key="actor_name",
+        table="policy_actors",
+        target="actors",
+        via="actor_id",
+        kind="role",
+        label="name",
+        cited_as="policy_actor_id",
+    )
+},
+  'regions', {
+    _links(
+        target_key="region",
+        kind_key="role",
+        label_key="region_name",
+        table="policy_regions",
+        target="regions",
+        via="region_id",
+        kind="role",
+        label="name",
+        cited_as="policy_region_id",
+    )
+},
+  'related', {
+    _links(
+        target_key="policy",
+        kind_key="relation",
+        label_key="policy_title",
+        table="policy_relations",
+        target="policies",
+        via="related_policy_id",
+        kind="relation",
+        label="title",
+        cited_as="policy_relation_id",
+    )
+},
   'citations', {_citations("policy_id", "p.id")},
   'id', p.id,
   'created_at', {_timestamp("p.created_at")},
