@@ -67,7 +67,7 @@ def set_deadline(session: Session, milliseconds: int) -> None:
 def apply_deadline(connection: Connection, deadline: float | None) -> None:
     """Make the database abort statements running past ``deadline`` (None: no bound).
 
-    SQLite calls a progress handler every 100,000 VM steps (well under a millisecond);
+    SQLite calls a progress handler every 100,000 VM steps (a millisecond or so of work);
     PostgreSQL gets a transaction-local statement_timeout. Either way the error that results
     is reported as a 503 "query took too long" (app/api/problems.py).
     """

@@ -1,4 +1,8 @@
-"""Dependencies shared by the routes: the session, settings, paging parameters, auth."""
+"""Dependencies shared by the routes: the session, settings, paging parameters, auth.
+
+Those that do no I/O are async: FastAPI runs a sync dependency in a worker thread, and those
+hand-offs cost more than a cheap GET's database work (bench/NOTES.md).
+"""
 
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -37,8 +41,6 @@ SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory
 
 
 async def get_session(factory: SessionFactoryDep, settings: SettingsDep) -> AsyncIterator[Session]:
-    # The pure dependencies here are async: FastAPI runs a sync one in a worker thread, and
-    # those hand-offs cost more than a cheap GET's database work (bench/NOTES.md).
     session = factory()
     set_deadline(session, settings.query_timeout_ms)
     try:

@@ -3,7 +3,9 @@
 Pass 1 reads the bundle a record at a time (a JSON file is streamed with ijson), validates
 each record on its own and spools it, in its bundle shape, to a temporary file. What the
 checks need of every record (its slug and where it is, the slugs it refers to) goes to a
-ledger: a throwaway SQLite file, so that memory does not grow with the bundle. The checks
+ledger, a temporary SQLite database, so that none of it is held per record in memory
+(what still is: the parents of new regions and actors, ISO codes, and in replace mode the
+slugs to delete). The checks
 that need the whole bundle or the database (duplicates, unknown references, parent cycles,
 ISO codes, existing slugs) run next, and every problem is reported before anything is
 written. Pass 2 reads the spool back in chunks, resource by resource: new records are
@@ -15,7 +17,6 @@ emptied after each chunk. It all happens in the caller's transaction.
 
 import functools
 import json
-import os
 import sqlite3
 import tempfile
 from collections import defaultdict
@@ -171,16 +172,19 @@ class _Spool:
 
 
 class _Ledger:
-    """Per-record bookkeeping of an import in a throwaway SQLite file, not in Python dicts.
+    """Per-record bookkeeping of an import in a private temporary SQLite database.
 
     At 1M policies (3.2M records) the dicts of slugs, indexes and referenced slugs took
-    ~1 GB; here they take disk pages, and memory stays flat however large the bundle.
+    ~1 GB; here they take at most a 16 MB page cache and a temporary file that SQLite
+    deletes itself (even if the process dies).
     """
 
+    # Most references name a few popular records (the source every citation cites): the
+    # last few thousand recorded are not sent again.
+    RECENT_REFS = 10_000
+
     def __init__(self) -> None:
-        handle, self.path = tempfile.mkstemp(suffix=".sqlite3")
-        os.close(handle)
-        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.db = sqlite3.connect("", isolation_level=None)  # "": private, temporary
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-16384"):
             self.db.execute(f"PRAGMA {pragma}")
         self.db.execute(
@@ -192,8 +196,6 @@ class _Ledger:
             " WITHOUT ROWID"
         )
         self.db.execute("BEGIN")
-        # Most references name a few popular records (the source every citation cites):
-        # those recently recorded are not sent again.
         self._recent_refs: set[Key] = set()
 
     def add(self, name: ResourceName, slug: str, index: int) -> int | None:
@@ -208,10 +210,17 @@ class _Ledger:
         fresh = set(keys) - self._recent_refs
         if not fresh:
             return
-        if len(self._recent_refs) > 10_000:
+        if len(self._recent_refs) > self.RECENT_REFS:
             self._recent_refs.clear()
         self._recent_refs.update(fresh)
         self.db.executemany("INSERT OR IGNORE INTO refs VALUES (?, ?)", fresh)
+
+    def first_index(self, name: ResourceName, slug: str) -> int:
+        """Where in its section a record of the bundle is (for an error's location)."""
+        index = self.index_of(name, slug)
+        if index is None:
+            raise KeyError((name, slug))
+        return index
 
     def index_of(self, name: ResourceName, slug: str) -> int | None:
         row = self.db.execute(
@@ -280,9 +289,6 @@ class _Ledger:
 
     def close(self) -> None:
         self.db.close()
-        for suffix in ("", "-journal", "-wal", "-shm"):
-            if os.path.exists(self.path + suffix):
-                os.remove(self.path + suffix)
 
 
 @dataclass
@@ -392,7 +398,9 @@ def _lookup(session: Session, name: ResourceName, slugs: Iterable[str]) -> dict[
     return found
 
 
-def _in_database(session: Session, name: ResourceName, chunks: Iterable[list[str]]) -> Any:
+def _in_database(
+    session: Session, name: ResourceName, chunks: Iterable[list[str]]
+) -> Iterator[dict[str, int]]:
     """slug -> id of the slugs (given in chunks) that are in the database, chunk by chunk.
 
     An empty table is not probed at all: a first import asks nothing per chunk.
@@ -468,8 +476,9 @@ def _unknown_references(plan: _Plan, unknown: set[Key]) -> Iterator[ErrorDetail]
 
 
 def _parent_cycles(session: Session, plan: _Plan) -> Iterator[ErrorDetail]:
-    for name, model in (("regions", Region), ("actors", Actor)):
-        bundle_parents = plan.parents[name]  # type: ignore[index]
+    trees: tuple[tuple[ResourceName, Any], ...] = (("regions", Region), ("actors", Actor))
+    for name, model in trees:
+        bundle_parents = plan.parents[name]
         if not bundle_parents:
             continue
         parent_table = model.__table__.alias("parent")
@@ -484,7 +493,7 @@ def _parent_cycles(session: Session, plan: _Plan) -> Iterator[ErrorDetail]:
             while current is not None:
                 if current in seen:
                     yield ErrorDetail(
-                        pointer(name, plan.ledger.index_of(name, slug), "parent"),  # type: ignore[arg-type]
+                        pointer(name, plan.ledger.first_index(name, slug), "parent"),
                         f"parent chain loops back to {current!r}",
                         slug=slug,
                     )
@@ -504,7 +513,7 @@ def _iso_code_clashes(session: Session, plan: _Plan) -> Iterator[ErrorDetail]:
             if code is not None and ledger.index_of("regions", holder) is None:
                 slug = plan.iso_codes[code]
                 yield ErrorDetail(
-                    pointer("regions", ledger.index_of("regions", slug), "iso_code"),  # type: ignore[arg-type]
+                    pointer("regions", ledger.first_index("regions", slug), "iso_code"),
                     f"ISO code {code} already belongs to region {holder!r}",
                     slug=slug,
                 )
@@ -568,7 +577,7 @@ class _Ids:
 class _BulkWriter:
     """Inserts new records with executemany: rows, links, citations, history and search."""
 
-    def __init__(self, session: Session, state: _State, changed_by: str) -> None:
+    def __init__(self, session: Session, changed_by: str) -> None:
         self.connection = session.connection()
         self.ids = _Ids(session)
         self.changed_by = changed_by
@@ -901,7 +910,7 @@ def _write(
     chunk_size: int,
 ) -> Outcome:
     outcome = Outcome()
-    writer = _BulkWriter(session, state, changed_by)
+    writer = _BulkWriter(session, changed_by)
     held = set(session.identity_map.keys())  # the caller's objects stay in its session
     try:
         for name in WRITE_ORDER:

@@ -80,7 +80,9 @@ def documents_json(session: Session, resource: ResourceName, ids: Sequence[int])
     """
     if resource == "policies" and session.get_bind().dialect.name == "sqlite":
         found = dict(policy_documents(session, ids))
-        return [found[i] for i in ids if i in found]
+        if inexact := [i for i, text in found.items() if text is None]:
+            found.update((d["id"], render(d)) for d in documents(session, resource, inexact))
+        return [text for i in ids if (text := found.get(i)) is not None]
     return [render(d) for d in documents(session, resource, ids)]
 
 
@@ -156,13 +158,13 @@ _POLICY_QUERIES = {
     )
     .join(Actor, Actor.id == PolicyActor.actor_id)
     .where(PolicyActor.policy_id.in_(_IDS))
-    .order_by(PolicyActor.policy_id, PolicyActor.position),
+    .order_by(PolicyActor.policy_id, PolicyActor.position, PolicyActor.id),
     "regions": select(
         PolicyRegion.id, PolicyRegion.policy_id, PolicyRegion.role, Region.slug, Region.name
     )
     .join(Region, Region.id == PolicyRegion.region_id)
     .where(PolicyRegion.policy_id.in_(_IDS))
-    .order_by(PolicyRegion.policy_id, PolicyRegion.position),
+    .order_by(PolicyRegion.policy_id, PolicyRegion.position, PolicyRegion.id),
     "related": select(
         PolicyRelation.id,
         PolicyRelation.policy_id,
@@ -172,7 +174,7 @@ _POLICY_QUERIES = {
     )
     .join(_OTHER, _OTHER.id == PolicyRelation.related_policy_id)
     .where(PolicyRelation.policy_id.in_(_IDS))
-    .order_by(PolicyRelation.policy_id, PolicyRelation.position),
+    .order_by(PolicyRelation.policy_id, PolicyRelation.position, PolicyRelation.id),
     "related_from": select(
         PolicyRelation.related_policy_id, PolicyRelation.relation, _OTHER.slug, _OTHER.title
     )

@@ -28,11 +28,16 @@ def _partial_date(column: str) -> str:
     )
 
 
+# A REAL amount this large needs more correct digits at 6 decimals than SQLite's printf
+# guarantees (its long-double arithmetic is exact to ~19 digits; Python's '%.6f' writes the
+# double's exact expansion): such a document is left to the Python builder.
+_EXACT_REAL_BELOW = 1e9
+
+
 def _amount(column: str) -> str:
     """SQL for ``format(Decimal.normalize(), "f")`` of a NUMERIC(30, 6) column."""
     # An integer is stored as one and written exactly; a fraction is a REAL, read by
-    # SQLAlchemy at 6 decimals ('%.6f') and normalised (trailing zeros dropped). The "!"
-    # flag lets printf write up to 26 significant digits, as Python's '%.6f' does.
+    # SQLAlchemy at 6 decimals ('%.6f') and normalised (trailing zeros dropped).
     return (
         f"CASE typeof({column}) WHEN 'null' THEN NULL"
         f" WHEN 'integer' THEN CAST({column} AS TEXT)"
@@ -84,7 +89,8 @@ def _links(
 # order they arrive, and does not flatten a subquery with ORDER BY into an aggregate.
 _POLICY_DOCUMENTS = f"""
 SELECT p.id, json_object(
-  'slug', p.slug, 'title', p.title, 'short_name', p.short_name, 'titles', json(p.titles),
+  'slug', p.slug, 'title', p.title, 'short_name', p.short_name,
+  'titles', json((SELECT json_group_object(key, value) FROM json_each(p.titles))),
   'kind', p.kind, 'status', p.status, 'summary', p.summary,
   'identifiers', json((SELECT json_group_array(json_object(
       'scheme', json_extract(i.value, '$.scheme'), 'value', json_extract(i.value, '$.value')))
@@ -151,16 +157,22 @@ SELECT p.id, json_object(
     FROM (SELECT * FROM goals WHERE policy_id = p.id
           ORDER BY stage IS NULL, stage, id) g))
 )
+,
+typeof(p.money_amount) = 'real' AND abs(p.money_amount) >= {_EXACT_REAL_BELOW}
 FROM json_each(?) wanted JOIN policies p ON p.id = wanted.value
 ORDER BY wanted.key
 """
 
 
-def policy_documents(session: Session, ids: Sequence[int]) -> list[tuple[int, bytes]]:
-    """(id, document JSON) of these policies, in the order of ``ids`` (missing ids skipped)."""
+def policy_documents(session: Session, ids: Sequence[int]) -> list[tuple[int, bytes | None]]:
+    """(id, document JSON) of these policies, in the order of ``ids`` (missing ids skipped).
+
+    The JSON is None where SQLite cannot write it exactly (a very large fractional amount):
+    the caller builds that document in Python.
+    """
     if not ids:
         return []
     rows = session.connection().exec_driver_sql(
         _POLICY_DOCUMENTS, (f"[{','.join(str(int(i)) for i in ids)}]",)
     )
-    return [(policy_id, text.encode()) for policy_id, text in rows]
+    return [(policy_id, None if inexact else text.encode()) for policy_id, text, inexact in rows]

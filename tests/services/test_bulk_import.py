@@ -3,7 +3,7 @@ the input is streamed, and bulk-created rows get the same history and search doc
 rows written through the ORM."""
 
 import json
-import os
+import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
@@ -114,15 +114,15 @@ def test_references_resolve_when_remembered_ids_are_forgotten(
         assert exported(session, name, "fw-") == shape(name, bundle[name])
 
 
-def test_the_ledger_is_a_temporary_file_removed_afterwards(
+def test_the_ledger_is_closed_after_an_import_and_after_a_refused_one(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    made: list[str] = []
+    made: list[bulk_import._Ledger] = []
     real_init = bulk_import._Ledger.__init__
 
     def init(ledger: bulk_import._Ledger) -> None:
         real_init(ledger)
-        made.append(ledger.path)
+        made.append(ledger)
 
     monkeypatch.setattr(bulk_import._Ledger, "__init__", init)
     import_bundle(session=session, data=forward_bundle())
@@ -131,7 +131,9 @@ def test_the_ledger_is_a_temporary_file_removed_afterwards(
     with pytest.raises(InvalidInput):
         import_bundle(session=session, data=bad)
     assert len(made) == 2
-    assert not [path for path in made if os.path.exists(path)]
+    for ledger in made:  # its temporary database is gone with the connection
+        with pytest.raises(sqlite3.ProgrammingError):
+            ledger.db.execute("SELECT 1")
 
 
 def test_bulk_created_rows_have_history_and_search_documents(session: Session) -> None:
