@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    Float,
+    Integer,
     Numeric,
     Select,
     bindparam,
@@ -271,40 +273,24 @@ def search(
     are made for the page's hits alone.
     """
     terms = parse_query(q)
-    types = list(record_types) or list(RECORD_TYPES)
     postgres = _is_postgres(session)
-    params: dict[str, Any] = {} if postgres else {"fts_query": _fts5_query(terms)}
-    if postgres:
-        query = func.to_tsquery("simple", _tsquery(terms))
-        document: Any = literal_column("search_documents.document")
-        score: Any = func.round(func.ts_rank(document, query, 1).cast(Numeric(12, 6)), 6)
-        scored = select(SearchDocument.id.label("doc_id"), score.label("score")).where(
-            document.op("@@")(query), SearchDocument.record_type.in_(types)
-        )
+    statements = _STATEMENTS["postgresql" if postgres else "sqlite"]
+    params: dict[str, Any] = {
+        "query": _tsquery(terms) if postgres else _fts5_query(terms),
+        "types": list(record_types) or list(RECORD_TYPES),
+        "limit": limit,
+    }
+    if after is None:
+        ranked_rows = session.execute(statements.first_page, params).all()
     else:
-        hits = _fts_hits(bindparam("fts_query"), with_rank=True)
-        scored = (
-            select(hits.c.doc_id, hits.c.score)
-            .join(SearchDocument, SearchDocument.id == hits.c.doc_id)
-            .where(SearchDocument.record_type.in_(types))
-        )
-    # The total is counted by a window over every match in the same pass as the ranking
-    # (the cursor filters outside it), so the full-text index is walked once per page.
-    ranked = select(scored.subquery(), func.count().over().label("total")).subquery()
-    page = select(ranked).order_by(ranked.c.score.desc(), ranked.c.doc_id)
-    if after is not None:
-        last_score, doc_id = after
-        page = page.where(
-            (ranked.c.score < last_score)
-            | ((ranked.c.score == last_score) & (ranked.c.doc_id > doc_id))
-        )
-    ranked_rows = session.execute(page.limit(limit), params).all()
+        params["last_score"], params["last_id"] = after
+        ranked_rows = session.execute(statements.next_page, params).all()
     if ranked_rows:
         total = int(ranked_rows[0].total)
     else:  # past the last hit: the window saw no row, so count apart
-        total = session.scalar(select(func.count()).select_from(scored.subquery()), params) or 0
-    ids = [row.doc_id for row in ranked_rows]
-    details = {row[0]: row for row in session.execute(_snippets(postgres, terms, ids), params)}
+        total = session.scalar(statements.count, params) or 0
+    params["ids"] = [row.doc_id for row in ranked_rows]
+    details = {row[0]: row for row in session.execute(statements.snippets, params)}
     hits = []
     for row in ranked_rows:
         _id, record_type, record_id, title, snippet = details[row.doc_id]
@@ -321,8 +307,51 @@ def search(
     return hits, total
 
 
-def _snippets(postgres: bool, terms: Sequence[Term], ids: Sequence[int]) -> Any:
-    """(document id, type, record id, title, snippet) for the given documents."""
+@dataclass(frozen=True)
+class _Statements:
+    """The statements of a search, built once per engine (building them per request cost
+    more than running them); the query, types, page and ids are bound parameters."""
+
+    first_page: Any
+    next_page: Any
+    count: Any
+    snippets: Any
+
+
+def _statements(postgres: bool) -> _Statements:
+    if postgres:
+        query = func.to_tsquery("simple", bindparam("query"))
+        document: Any = literal_column("search_documents.document")
+        score: Any = func.round(func.ts_rank(document, query, 1).cast(Numeric(12, 6)), 6)
+        scored = select(SearchDocument.id.label("doc_id"), score.label("score")).where(
+            document.op("@@")(query), SearchDocument.record_type.in_(bindparam("types"))
+        )
+    else:
+        hits = _fts_hits(bindparam("query"), with_rank=True)
+        scored = (
+            select(hits.c.doc_id, hits.c.score)
+            .join(SearchDocument, SearchDocument.id == hits.c.doc_id)
+            .where(SearchDocument.record_type.in_(bindparam("types")))
+        )
+    # The total is counted by a window over every match in the same pass as the ranking
+    # (the cursor filters outside it), so the full-text index is walked once per page.
+    ranked = select(scored.subquery(), func.count().over().label("total")).subquery()
+    page = select(ranked).order_by(ranked.c.score.desc(), ranked.c.doc_id)
+    last_score: Any = bindparam("last_score", type_=Float)
+    last_id: Any = bindparam("last_id", type_=Integer)
+    after = (ranked.c.score < last_score) | (
+        (ranked.c.score == last_score) & (ranked.c.doc_id > last_id)
+    )
+    return _Statements(
+        first_page=page.limit(bindparam("limit")),
+        next_page=page.where(after).limit(bindparam("limit")),
+        count=select(func.count()).select_from(scored.subquery()),
+        snippets=_snippets(postgres),
+    )
+
+
+def _snippets(postgres: bool) -> Any:
+    """(document id, type, record id, title, snippet) for the documents ``ids``."""
     columns = (
         SearchDocument.id,
         SearchDocument.record_type,
@@ -333,11 +362,11 @@ def _snippets(postgres: bool, terms: Sequence[Term], ids: Sequence[int]) -> Any:
         headline = func.ts_headline(
             "simple",
             SearchDocument.title + " — " + SearchDocument.body,
-            func.to_tsquery("simple", _tsquery(terms)),
+            func.to_tsquery("simple", bindparam("query")),
             f"StartSel={SNIPPET_START}, StopSel={SNIPPET_END}, MaxWords=24, MinWords=8, "
             "MaxFragments=1",
         )
-        return select(*columns, headline).where(SearchDocument.id.in_(ids))
+        return select(*columns, headline).where(SearchDocument.id.in_(bindparam("ids")))
     snippet: Any = literal_column(
         f"snippet(search_fts, -1, '{SNIPPET_START}', '{SNIPPET_END}', ' … ', 16)"
     )
@@ -345,8 +374,8 @@ def _snippets(postgres: bool, terms: Sequence[Term], ids: Sequence[int]) -> Any:
         select(*columns, snippet)
         .select_from(_fts.join(SearchDocument, SearchDocument.id == _fts.c.rowid))
         .where(
-            literal_column("search_fts").op("MATCH")(bindparam("fts_query")),
-            _fts.c.rowid.in_(ids),
+            literal_column("search_fts").op("MATCH")(bindparam("query")),
+            _fts.c.rowid.in_(bindparam("ids")),
         )
     )
 
@@ -358,9 +387,7 @@ def slugs_of(session: Session, hits: Sequence[Hit]) -> dict[tuple[str, int], tup
     for hit in hits:
         by_type.setdefault(hit.record_type, []).append(hit.record_id)
     for record_type, ids in by_type.items():
-        model = RECORD_TYPES[record_type]
-        query = select(model.id, model.slug, _label_column(record_type)).where(model.id.in_(ids))
-        for record_id, slug, label in session.execute(query):
+        for record_id, slug, label in session.execute(_NAMES[record_type], {"ids": ids}):
             found[(record_type, record_id)] = (slug, label)
     return found
 
@@ -373,3 +400,12 @@ def _label_column(record_type: str) -> Any:
         "goal": Goal.statement,
         "source": Source.title,
     }[record_type]
+
+
+_STATEMENTS = {"postgresql": _statements(True), "sqlite": _statements(False)}
+_NAMES = {
+    record_type: select(model.id, model.slug, _label_column(record_type)).where(
+        model.id.in_(bindparam("ids"))
+    )
+    for record_type, model in RECORD_TYPES.items()
+}
