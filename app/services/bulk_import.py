@@ -155,11 +155,9 @@ class _Spool:
 
     def __init__(self) -> None:
         self.file = tempfile.TemporaryFile()  # noqa: SIM115  closed by close()
-        self.count = 0
 
     def add(self, index: int, slug: str, dump: str) -> None:
         self.file.write(f"{index}\t{slug}\t{dump}\n".encode())
-        self.count += 1
 
     def lines(self) -> Iterator[tuple[int, str, bytes]]:
         self.file.seek(0)

@@ -164,8 +164,8 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
                 session=factory(), resource=name, filters=filters, sort=params.sort, codec=codec
             )
             return stream_rows(pages, spec.out, stream_format, name)
+        explore.check_facets(name, facet)
         with reading(request):
-            explore.check_facets(name, facet)
             page = list_records(
                 session=session, resource=name, filters=filters, params=params, codec=codec
             )
@@ -183,21 +183,19 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
                     k: FacetOut.model_validate(v, from_attributes=True).model_dump(mode="json")
                     for k, v in counted.items()
                 }
-            headers = {}
-            next_url = None
-            if page.next_cursor:
-                next_url = str(request.url.include_query_params(cursor=page.next_cursor))
-                headers["Link"] = f'<{next_url}>; rel="next"'
-            # The shape of Page[Out], built from documents (see app/services/documents.py).
-            rest: dict[str, Any] = {"total": page.total, "next": next_url}
-            if page.total_capped:
-                rest["total_capped"] = True
-            if facets is not None:
-                rest["facets"] = facets
             items = documents_json(session, name, page.ids)
-            return Response(
-                render_page(items, rest), media_type="application/json", headers=headers
-            )
+        headers = {}
+        next_url = None
+        if page.next_cursor:
+            next_url = str(request.url.include_query_params(cursor=page.next_cursor))
+            headers["Link"] = f'<{next_url}>; rel="next"'
+        # The shape of Page[Out], built from documents (see app/services/documents.py).
+        rest: dict[str, Any] = {"total": page.total, "next": next_url}
+        if page.total_capped:
+            rest["total_capped"] = True
+        if facets is not None:
+            rest["facets"] = facets
+        return Response(render_page(items, rest), media_type="application/json", headers=headers)
 
     def current(session: Session, key: str) -> Callable[[], str]:
         return lambda: etag_of_body(document_json(session, name, key))
