@@ -438,9 +438,7 @@ def _regions(session: Session, ids: list[int]) -> dict[int, Document]:
 
 def _actors(session: Session, ids: list[int]) -> dict[int, Document]:
     def rows(name: str) -> list[Any]:
-        return list(
-            session.execute(_ACTOR_QUERIES[name], {"ids": ids, "embedded": EMBEDDED_LINKS})
-        )
+        return list(session.execute(_ACTOR_QUERIES[name], {"ids": ids, "embedded": EMBEDDED_LINKS}))
 
     actors = rows("actors")
     if not actors:
