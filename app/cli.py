@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 import uvicorn
 from sqlalchemy import func, select
+from uvicorn.supervisors import Multiprocess
 
 from app.config import get_settings
 from app.db import make_engine, make_session_factory
@@ -53,7 +54,9 @@ def serve(
         str | None, typer.Option(help="Interface to bind (default POLICYDB_HOST).")
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default POLICYDB_PORT).")] = None,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (a dead or hung one is replaced).")
+    ] = 1,
 ) -> None:
     """Migrate the database to head, seed it if it is empty, then serve the API and docs."""
     settings = get_settings()
@@ -65,13 +68,16 @@ def serve(
         with _session_factory()() as session:
             if not session.scalar(select(func.count()).select_from(Source)):
                 _seed(session)
-    uvicorn.run(
+    config = uvicorn.Config(
         "app.asgi:app",
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
         access_log=False,
     )
+    # Always under uvicorn's supervisor, even with one worker: it pings each worker process
+    # and starts a new one when one dies or stops answering, while the others keep serving.
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
 
 
 @db_app.command("upgrade")
