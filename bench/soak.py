@@ -10,8 +10,10 @@ loop is bounded by the deadline and every request by a timeout.
 
 import itertools
 import json
+import os
 import random
 import statistics
+import subprocess
 import threading
 import time
 from collections import Counter
@@ -20,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -256,3 +259,83 @@ def soak(
 
 def summary(result: SoakResult, warmup_s: float) -> str:
     return json.dumps(result.as_dict(warmup_s), indent=2)
+
+
+# --- the benchmark's soak run (python -m bench --soak) ----------------------------------------
+
+
+def _admin_key(env: dict[str, str]) -> dict[str, str]:
+    from bench import run
+
+    created = subprocess.run(
+        [run._bin("policydb"), "keys", "create", f"soak-{int(time.time())}", "--scope", "admin"],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        cwd=run.SOURCE["root"],
+    )
+    return {"Authorization": f"Bearer {created.stdout.split()[-1]}"}
+
+
+def _soak_one(
+    engine: str, database_url: str, bundle: Path, duration_s: float, work: Path
+) -> dict[str, Any]:
+    from bench import run
+
+    env = run._env(database_url)
+    run.upgrade(env)
+    imported = run.timed_import(bundle, env, work / f"soak-import-{engine}.log", 3600)
+    if not imported["finished"]:
+        return {"engine": engine, "import": imported, "finished": False}
+    auth = _admin_key(env)
+    with run.serve_policydb(database_url, work, workers=2, name=f"soak-{engine}") as server:
+        targets = find_targets(server.base, auth)
+        run.say(f"  {engine}: soaking for {duration_s:.0f}s with 2 workers")
+        result = soak(
+            server.base,
+            supervisor_pid=server.process.pid,
+            targets=targets,
+            duration_s=duration_s,
+        )
+        crashed = "Fatal Python error" in server.log.read_text(errors="replace")
+    warmup = min(60.0, duration_s / 4)
+    summary = {"engine": engine, "finished": True, "crashed": crashed, "warmup_s": warmup}
+    summary |= result.as_dict(warmup)
+    run.say(
+        f"  {engine}: {summary['requests']} requests, {summary['errors']} errors, "
+        f"memory growth after warm-up {summary['memory_growth_after_warmup']}"
+    )
+    return summary
+
+
+def run_soak(
+    label: str, policies: int, *, duration_s: float, postgres_url: str | None, seed: int
+) -> dict[str, Any]:
+    """The soak at one scale, on SQLite and (unless None) PostgreSQL; stored in results.json
+    under ``soak`` and shown in RESULTS.md."""
+    from bench import generate, run
+
+    run.say(f"== soak at {label} ({duration_s:.0f}s per engine)")
+    bundle = generate.ensure_bundle(run.DATA_DIR, policies=policies, seed=seed)
+    work = run.WORK_DIR / f"soak-{label}"
+    work.mkdir(parents=True, exist_ok=True)
+    db = work / "soak.sqlite3"
+    for leftover in work.glob("soak.sqlite3*"):
+        leftover.unlink()
+    engines = {"sqlite": _soak_one("sqlite", run.sqlite_url(db), bundle, duration_s, work)}
+    for leftover in work.glob("soak.sqlite3*"):
+        leftover.unlink()
+    if postgres_url:
+        name = urlsplit(postgres_url).path.lstrip("/") + "_soak"
+        url = urlunsplit(urlsplit(postgres_url)._replace(path="/" + name))
+        run._pg_admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        run._pg_admin(url, f'CREATE DATABASE "{name}"')
+        try:
+            engines["postgresql"] = _soak_one("postgresql", url, bundle, duration_s, work)
+        finally:
+            run._pg_admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    results = run.load_results()
+    results["soak"] = {"scale": label, "commit": run.SOURCE["commit"], "engines": engines}
+    run.save_results(results)
+    return results
