@@ -9,7 +9,8 @@ from fastapi_offline import FastAPIOffline
 from app.api.deps import read_slots
 from app.api.middleware import GuardMiddleware
 from app.api.problems import COMMON_PROBLEMS, install_problem_handlers, problem_responses
-from app.api.routes import admin, bundle, explore, meta, records, sources
+from app.api.reconcile_cors import ReconcileCORS
+from app.api.routes import admin, bundle, explore, meta, reconcile, records, sources
 from app.config import Settings, get_settings
 from app.db import make_engine, make_session_factory
 from app.schemas.bundle import Bundle
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
             expose_headers=["ETag", "Link", "Location", "X-Request-ID", "Retry-After"],
         )
+    app.add_middleware(ReconcileCORS)  # outermost: problems carry the header too
     app.state.settings = settings
     # As many pooled connections as worker threads that may hold one (anyio's default is
     # 40, with the overflow): under load, connections are reused, never opened and closed
@@ -62,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(explore.router)
     app.include_router(meta.router)
+    app.include_router(reconcile.router)
     _document_bundle(app)
     return app
 

@@ -12,6 +12,7 @@ characters or more, finds its record.
 """
 
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -107,7 +108,15 @@ def readable_snippet(snippet: str) -> str:
 
 
 def document_text(record: Any) -> tuple[str, str]:
-    """(title, body) of a record's search document."""
+    """(title, body) of a record's search document; the body ends with the title's and
+    body's words that carry diacritics, without them (see ``folded_words``)."""
+    title, body = _document_text(record)
+    if folded := folded_words(f"{title} {body}"):
+        body = f"{body} {folded}" if body else folded
+    return title, body
+
+
+def _document_text(record: Any) -> tuple[str, str]:
     if isinstance(record, Policy):
         return _join(record.title), _join(
             record.short_name, record.titles, record.summary, record.identifiers
@@ -124,6 +133,23 @@ def document_text(record: Any) -> tuple[str, str]:
         return _join(record.statement), _join(record.metric, record.unit)
     assert isinstance(record, Source)
     return _join(record.title), _join(record.publisher, record.series, record.authors)
+
+
+def folded_words(text: str) -> str:
+    """The words of ``text`` that carry diacritics, without them ("Tiānjīn" -> "Tianjin").
+
+    SQLite's FTS5 tokenizer folds diacritics itself; PostgreSQL's ``simple`` configuration
+    does not, so these are added to every document's body, and pinyin typed without tone
+    marks ("Guowuyuan") finds its record on both engines.
+    """
+    words = []
+    for word in _WORD.findall(text):
+        plain = "".join(
+            c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c)
+        )
+        if plain != word and plain.isascii():
+            words.append(plain)
+    return " ".join(words)
 
 
 def _sync_search_documents(session: Session, _flush: UOWTransaction) -> None:
@@ -233,6 +259,41 @@ def matching_ids(session: Session, record_type: str, q: str, param: str = "q") -
         .join(hits, SearchDocument.id == hits.c.doc_id)
         .where(SearchDocument.record_type == record_type)
     )
+
+
+def candidate_documents(
+    session: Session, text: str, record_types: Sequence[str], limit: int
+) -> list[tuple[str, int]]:
+    """(type, id) of the records best matching ANY word of ``text``, best first.
+
+    For reconciliation: a name typed in a spreadsheet may carry words the record lacks
+    ("Govt", "Dept."), so words are ORed here, and the caller scores the few candidates.
+    Uses the full-text index; no row is read that does not hold one of the words.
+    """
+    tokens = list(dict.fromkeys(_tokens(text)))[: MAX_TERMS * 2]
+    if folded := _tokens(folded_words(text)):
+        tokens = list(dict.fromkeys([*tokens, *folded]))[: MAX_TERMS * 2]
+    if not tokens or not record_types:
+        return []
+    if _is_postgres(session):
+        query: Any = func.to_tsquery("simple", " | ".join(f"'{t}'" for t in tokens))
+        document: Any = literal_column("search_documents.document")
+        stmt = (
+            select(SearchDocument.record_type, SearchDocument.record_id)
+            .where(document.op("@@")(query), SearchDocument.record_type.in_(record_types))
+            .order_by(func.ts_rank(document, query, 1).desc(), SearchDocument.id)
+            .limit(limit)
+        )
+    else:
+        hits = _fts_hits(literal(" OR ".join(f'"{t}"' for t in tokens)), with_rank=True)
+        stmt = (
+            select(SearchDocument.record_type, SearchDocument.record_id)
+            .join(hits, SearchDocument.id == hits.c.doc_id)
+            .where(SearchDocument.record_type.in_(record_types))
+            .order_by(hits.c.score.desc(), SearchDocument.id)
+            .limit(limit)
+        )
+    return [(row[0], int(row[1])) for row in session.execute(stmt)]
 
 
 def _fts_hits(query: Any, *, with_rank: bool) -> Any:
