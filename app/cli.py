@@ -257,6 +257,21 @@ def export(
                 stream.close()
 
 
+@app.command("mcp")
+def mcp_stdio() -> None:
+    """Serve the read-only MCP server (tools for AI agents) over stdio."""
+    import anyio
+
+    from app.mcp_server import build_server
+
+    # stdout carries the protocol: anything else goes to stderr.
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    settings = get_settings()
+    factory = _session_factory()
+    server = build_server(settings, lambda: factory)
+    anyio.run(server.run_stdio_async)
+
+
 @app.command("bundle-schema")
 def bundle_schema() -> None:
     """Print the JSON Schema of the bundle format (for editors and validators)."""

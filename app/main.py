@@ -6,7 +6,8 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
-from app.api.deps import read_slots
+from app import mcp_server
+from app.api.deps import get_session_factory, read_slots
 from app.api.middleware import GuardMiddleware
 from app.api.problems import COMMON_PROBLEMS, install_problem_handlers, problem_responses
 from app.api.reconcile_cors import ReconcileCORS
@@ -65,8 +66,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(explore.router)
     app.include_router(meta.router)
     app.include_router(reconcile.router)
+    mcp_server.mount(app, settings, lambda: _session_factory(app))
     _document_bundle(app)
     return app
+
+
+def _session_factory(app: FastAPI) -> Any:
+    """The sessionmaker routes get (tests point it at their transaction by an override)."""
+    override = app.dependency_overrides.get(get_session_factory)
+    return override() if override else app.state.session_factory
 
 
 def _document_bundle(app: FastAPI) -> None:
