@@ -1,9 +1,10 @@
 """Reconciliation (W3C Reconciliation Service API 0.2, as OpenRefine speaks it).
 
 Names typed in a spreadsheet are matched to records: candidates come from indexed lookups
-only (slug, ISO code, and the full-text index with the query's words ORed), a few dozen at
-most per query, and are then scored here against every name a record carries (its name, its
-names in other languages and scripts, its aliases, its ISO code and slug).
+only (slug, ISO code, and the full-text index: the query's words ANDed, or ORed when few
+records hold them all), a few dozen at most per query, and are then scored here against
+every name a record carries (its name, its names in other languages and scripts, its
+aliases, its ISO code and slug).
 
 Entity ids are ``<type>:<slug>`` (``actor:ministry-of-education``), as in ``GET /graph``.
 """
@@ -393,8 +394,13 @@ def _candidates(session: Session, query: Query) -> list[Candidate]:
         if "region" in query.types and len(text) <= 10:
             add("region", _load(session, "region", Region.iso_code == text.upper(), 1))
         hits = search_service.candidate_documents(
-            session, _with_acronym(text), query.types, MAX_CANDIDATES
+            session, text, query.types, MAX_CANDIDATES, every_word=True
         )
+        if len(hits) < MAX_CANDIDATES // 4:  # few records hold every word: any will do
+            more = search_service.candidate_documents(
+                session, _with_acronym(text), query.types, MAX_CANDIDATES, every_word=False
+            )
+            hits += [hit for hit in more if hit not in hits]
         by_type: dict[str, list[int]] = {}
         for record_type, record_id in hits:
             if (record_type, record_id) not in found:

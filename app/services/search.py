@@ -261,36 +261,58 @@ def matching_ids(session: Session, record_type: str, q: str, param: str = "q") -
     )
 
 
-def candidate_documents(
-    session: Session, text: str, record_types: Sequence[str], limit: int
-) -> list[tuple[str, int]]:
-    """(type, id) of the records best matching ANY word of ``text``, best first.
+# Words too common to tell names apart: left out of an ORed candidate search (unless
+# nothing else is left), where each would match a large part of the index.
+STOP_WORDS = frozenset(
+    {"a", "an", "and", "at", "de", "del", "der", "des", "di", "du", "et", "for", "in", "la"}
+    | {"le", "of", "on", "the", "to", "und"}
+)
 
-    For reconciliation: a name typed in a spreadsheet may carry words the record lacks
-    ("Govt", "Dept."), so words are ORed here, and the caller scores the few candidates.
-    Uses the full-text index; no row is read that does not hold one of the words.
+
+def candidate_documents(
+    session: Session,
+    text: str,
+    record_types: Sequence[str],
+    limit: int,
+    *,
+    every_word: bool,
+) -> list[tuple[str, int]]:
+    """(type, id) of the records best matching the words of ``text``, best first.
+
+    For reconciliation: with ``every_word`` the words are ANDed (selective, the usual case);
+    without, ORed, for a name typed with words the record lacks ("Govt", "Dept."), leaving
+    out stop words. The caller scores the few candidates. Only documents holding the words
+    are read, through the full-text index.
     """
-    tokens = list(dict.fromkeys(_tokens(text)))[: MAX_TERMS * 2]
-    if folded := _tokens(folded_words(text)):
-        tokens = list(dict.fromkeys([*tokens, *folded]))[: MAX_TERMS * 2]
+    tokens = list(dict.fromkeys(_tokens(text)))
+    if not every_word:
+        tokens += _tokens(folded_words(text))
+        tokens = list(dict.fromkeys(t for t in tokens if t not in STOP_WORDS)) or tokens
+    tokens = tokens[: MAX_TERMS * 2]
     if not tokens or not record_types:
         return []
+    # Titles (names) about as long as the query first, then by rank: among thousands of
+    # "Ministry of Education and ..." the "Ministry of Education" itself comes first.
+    length = len(searchable_text(text).strip())
+    closeness: Any = func.abs(func.length(SearchDocument.title) - length)
     if _is_postgres(session):
-        query: Any = func.to_tsquery("simple", " | ".join(f"'{t}'" for t in tokens))
+        joiner = " & " if every_word else " | "
+        query: Any = func.to_tsquery("simple", joiner.join(f"'{t}'" for t in tokens))
         document: Any = literal_column("search_documents.document")
         stmt = (
             select(SearchDocument.record_type, SearchDocument.record_id)
             .where(document.op("@@")(query), SearchDocument.record_type.in_(record_types))
-            .order_by(func.ts_rank(document, query, 1).desc(), SearchDocument.id)
+            .order_by(closeness, func.ts_rank(document, query, 1).desc(), SearchDocument.id)
             .limit(limit)
         )
     else:
-        hits = _fts_hits(literal(" OR ".join(f'"{t}"' for t in tokens)), with_rank=True)
+        joiner = " AND " if every_word else " OR "
+        hits = _fts_hits(literal(joiner.join(f'"{t}"' for t in tokens)), with_rank=True)
         stmt = (
             select(SearchDocument.record_type, SearchDocument.record_id)
             .join(hits, SearchDocument.id == hits.c.doc_id)
             .where(SearchDocument.record_type.in_(record_types))
-            .order_by(hits.c.score.desc(), SearchDocument.id)
+            .order_by(closeness, hits.c.score.desc(), SearchDocument.id)
             .limit(limit)
         )
     return [(row[0], int(row[1])) for row in session.execute(stmt)]

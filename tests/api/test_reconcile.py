@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.services import reconcile as service
+from app.services.bundle import import_bundle
 from tests.conftest import ROOT, assert_problem
 
 SPECS = Path(ROOT.parent / "shared" / "specs" / "reconciliation-0.2" / "schemas")
@@ -250,6 +251,44 @@ def test_queries_use_a_bounded_number_of_statements(
     # slug + ISO + full text + loading candidates and their links: a handful per query,
     # however many rows the tables hold (no scan of every record in Python).
     assert len(statements) <= 8 * len(REALISTIC)
+
+
+def test_many_namesakes(client: TestClient, session: Session, validate: Any) -> None:
+    """Thousands of records sharing the query's words: the right one still wins, clearly."""
+    actors = [
+        {
+            "slug": f"bulk-ministry-{i}",
+            "name": f"Ministry of Education and Bureau {i}",
+            "kind": "ministry",
+        }
+        for i in range(3000)
+    ]
+    import_bundle(session=session, data={"actors": actors}, changed_by="test")
+    statements: list[str] = []
+    bind = session.get_bind()
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(bind, "before_cursor_execute", count)
+    try:
+        body = _reconcile(
+            client,
+            validate,
+            {
+                "exact": {"query": "Ministry of Education", "type": "actor"},
+                "typo": {"query": "Ministry of Educaton", "type": "actor"},
+                "bulk": {"query": "Ministry of Education and Bureau 1234", "type": "actor"},
+            },
+        )
+    finally:
+        event.remove(bind, "before_cursor_execute", count)
+    exact = body["exact"]["result"]
+    assert exact[0]["id"] == "actor:ministry-of-education" and exact[0]["match"] is True
+    assert len(exact) == 10  # the default limit, not 3000 candidates
+    assert body["typo"]["result"]
+    assert body["bulk"]["result"][0]["id"] == "actor:bulk-ministry-1234"
+    assert len(statements) <= 8 * 3
 
 
 def test_suggest(client: TestClient, validate: Any) -> None:
