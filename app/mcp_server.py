@@ -8,6 +8,8 @@ structured content with an output schema. Records carry their citations inline; 
 are trimmed (``max_items``, default 5) and ``truncated`` says how long each list really is.
 """
 
+import json
+import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Annotated, Any, Literal
@@ -34,6 +36,8 @@ from app.services import search as search_service
 from app.services.paging import CursorCodec
 from app.services.resources import ResourceName
 from app.vocabularies import VOCABULARIES
+
+log = logging.getLogger("policydb.mcp")
 
 RecordType = Literal["policy", "actor", "region", "goal", "source"]
 RESOURCE: dict[str, ResourceName] = {
@@ -166,15 +170,35 @@ def _limit(value: int | None, full: bool) -> int | None:
     return None if full else value
 
 
-def _check_kind(record_type: str, kind: list[str]) -> None:
-    if not kind:
-        return
-    if record_type not in KINDS:
-        raise ToolError(f"kind does not apply to {record_type} records")
-    known = {v.value for v in VOCABULARIES[KINDS[record_type]]}
-    unknown = [k for k in kind if k not in known]
+# The filters each type's list takes (as over HTTP), and the vocabulary of coded ones.
+FILTERS: dict[str, set[str]] = {
+    "policy": {"q", "kind", "status", "topic", "region", "actor"},
+    "actor": {"q", "kind", "region"},
+    "region": {"q", "kind"},
+    "goal": {"q", "policy", "actor"},
+    "source": {"q"},
+}
+CODED = {"kind": None, "status": "policy_status", "topic": "topic"}
+
+
+def _check_filters(record_type: str, given: dict[str, Any]) -> None:
+    """Refuse a filter the type does not take, or a code no vocabulary has (as the API does)."""
+    for name, value in given.items():
+        if not value:
+            continue
+        if name not in FILTERS[record_type]:
+            allowed = ", ".join(sorted(FILTERS[record_type]))
+            raise ToolError(f"{name} does not filter {record_type} records (these do: {allowed})")
+        if name in CODED:
+            vocabulary = CODED[name] or KINDS[record_type]
+            _check_codes(name, value, vocabulary)
+
+
+def _check_codes(name: str, values: list[str], vocabulary: str) -> None:
+    known = {v.value for v in VOCABULARIES[vocabulary]}
+    unknown = [v for v in values if v not in known]
     if unknown:
-        raise ToolError(f"unknown kind(s) {unknown}; known: {', '.join(sorted(known))}")
+        raise ToolError(f"unknown {name} {unknown}; known: {', '.join(sorted(known))}")
 
 
 def _date(name: str, value: str | None) -> PartialDate | None:
@@ -219,7 +243,11 @@ def build_server(settings: Settings, session_factory: SessionFactory) -> MCPServ
                 raise ToolError(
                     "the query took longer than this server allows; narrow it or retry"
                 ) from None
-            raise
+            # Never SQL or a trace to the client; the log has it.
+            log.exception("database error in an MCP tool")
+            raise ToolError(
+                "the database failed or is unavailable (is it migrated? policydb db upgrade)"
+            ) from None
         finally:
             session.close()
 
@@ -322,7 +350,18 @@ def build_server(settings: Settings, session_factory: SessionFactory) -> MCPServ
         cursor: cursor_type = None,
         max_items: max_items_type = 5,
     ) -> ListResult:
-        _check_kind(type, kind)
+        _check_filters(
+            type,
+            {
+                "q": q,
+                "kind": kind,
+                "status": status,
+                "topic": topic,
+                "region": region,
+                "actor": actor,
+                "policy": policy,
+            },
+        )
         filters = queries.Filters(
             q=q, kind=kind, status=status, topic=topic, region=region, actor=actor, policy=policy
         )
@@ -364,6 +403,7 @@ def build_server(settings: Settings, session_factory: SessionFactory) -> MCPServ
         limit: page_size = 20,
         cursor: cursor_type = None,
     ) -> TimelineResult:
+        _check_codes("topic", topic, "topic")
         filters = explore.TimelineFilters(
             start=_date("date_from", date_from),
             end=_date("date_to", date_to),
@@ -475,14 +515,18 @@ class _Endpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.manager is None:  # the app was not started (no lifespan)
-            await send(
+            body = json.dumps(
                 {
-                    "type": "http.response.start",
+                    "type": "urn:policydb:problem:service-unavailable",
+                    "title": "Service Unavailable",
                     "status": 503,
-                    "headers": [(b"content-type", b"text/plain")],
+                    "detail": "the MCP server is not running (the app was not started)",
+                    "instance": scope.get("path", "/mcp"),
                 }
-            )
-            await send({"type": "http.response.body", "body": b"MCP server not running"})
+            ).encode()
+            headers = [(b"content-type", b"application/problem+json"), (b"retry-after", b"5")]
+            await send({"type": "http.response.start", "status": 503, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
             return
         await self.manager.handle_request(scope, receive, send)
 

@@ -25,7 +25,7 @@ from app.mcp_server import build_server
 from app.services import migrations
 from app.services.bundle import import_bundle
 from app.services.bundle_files import read_bundle_path
-from tests.conftest import SEED, Database
+from tests.conftest import SEED, Database, assert_problem
 
 TOOLS = {"search", "get_record", "list_records", "timeline", "graph", "what_supports"}
 FUND = "tianjin-100bn-rmb-ai-fund"
@@ -109,6 +109,13 @@ async def exercise(client: Client) -> None:
 
     assert "no policy" in await _error(client, "get_record", {"type": "policy", "slug": "nope"})
     assert "kind" in await _error(client, "list_records", {"type": "actor", "kind": ["wizard"]})
+    assert "topic" in await _error(client, "list_records", {"type": "policy", "topic": ["x"]})
+    assert "status" in await _error(client, "list_records", {"type": "actor", "status": ["x"]})
+    assert "region" in await _error(client, "list_records", {"type": "goal", "region": "cn"})
+    assert "unknown region" in await _error(
+        client, "list_records", {"type": "policy", "region": "atlantis"}
+    )
+    assert "topic" in await _error(client, "timeline", {"topic": ["x"]})
     assert "depth" in await _error(client, "graph", {"root": "actor:state-council", "depth": 99})
     assert "limit" in await _error(client, "search", {"q": "x", "limit": 10_000})
     assert await _error(client, "search", {"q": '"unclosed'})
@@ -198,7 +205,23 @@ def test_over_stdio(empty_database: Database) -> None:
 def test_not_started_answers_503(app: FastAPI) -> None:
     client = TestClient(app)  # no lifespan: the MCP session manager is not running
     response = client.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
-    assert response.status_code == 503
+    assert_problem(response, 503)
+
+
+def test_an_unmigrated_database_is_a_tool_error_without_sql(empty_database: Database) -> None:
+    engine = empty_database.engine()
+    factory = sessionmaker(bind=engine)
+    server = build_server(Settings(database_url=empty_database.url), lambda: factory)
+
+    async def test() -> None:
+        async with Client(server) as client:
+            text = await _error(client, "get_record", {"type": "policy", "slug": "x"})
+            assert "migrated" in text and "SELECT" not in text
+
+    try:
+        _run(test)
+    finally:
+        engine.dispose()
 
 
 @pytest.mark.parametrize("limit", [0, 201])
