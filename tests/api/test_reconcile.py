@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
@@ -442,3 +444,26 @@ def test_cors_on_reconciliation_only(client: TestClient) -> None:
 def test_normalise() -> None:
     assert service.normalise("  Tiānjīn Municipal Gov't. ") == "tianjin municipal govt"
     assert service.normalise("中国（上海）") == "中国 上海"
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(
+    text=st.text(max_size=60),
+    prefix=st.text(max_size=30),
+    value=st.one_of(st.text(max_size=20), st.integers(), st.floats(allow_nan=False)),
+)
+def test_any_text_is_answered_never_a_500(
+    client: TestClient, text: str, prefix: str, value: Any
+) -> None:
+    batch = {
+        "q": {"query": text or "x", "properties": [{"pid": "region", "v": value}]},
+        "r": {"query": text or "x", "type": "region"},
+    }
+    extend = {"ids": [f"region:{text}"], "properties": [{"id": "parent"}]}
+    for response in (
+        client.post(URL, data={"queries": json.dumps(batch)}),
+        client.get(f"{URL}/suggest/entity", params={"prefix": prefix}),
+        client.get(f"{URL}/preview", params={"id": f"actor:{prefix}"}),
+        client.get(URL, params={"extend": json.dumps(extend)}),
+    ):
+        assert response.status_code < 500, response.text
