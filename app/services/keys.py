@@ -38,8 +38,8 @@ def create_key(*, session: Session, name: str, scope: str = "read-write") -> tup
     """
     if scope not in SCOPES:
         raise InvalidInput(f"scope must be one of {', '.join(SCOPES)}")
-    if not name or len(name) > 100:
-        raise InvalidInput("a key name is 1 to 100 characters")
+    if not name or len(name) > 100 or "\x00" in name:
+        raise InvalidInput("a key name is 1 to 100 characters, none of them NUL")
     if session.scalar(select(ApiKey.id).where(ApiKey.name == name)) is not None:
         raise Conflict(f"a key named {name!r} already exists")
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
@@ -54,7 +54,8 @@ def list_keys(*, session: Session) -> Sequence[ApiKey]:
 
 
 def revoke_key(*, session: Session, name: str) -> ApiKey:
-    key = session.scalar(select(ApiKey).where(ApiKey.name == name))
+    # PostgreSQL refuses NUL in text; no key can be named with one.
+    key = None if "\x00" in name else session.scalar(select(ApiKey).where(ApiKey.name == name))
     if key is None:
         raise NotFound(f"no key named {name!r}")
     if key.revoked_at is None:
