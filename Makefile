@@ -3,14 +3,18 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# Every install takes the exact versions (and hashes) the tests passed with; `make lock`
+# refreshes them.
+LOCK := requirements.lock
 
-.PHONY: run test lint typecheck pytest bench clean
+.PHONY: run test lint typecheck pytest bench lock clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "policydb needs Python 3.11+"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
 ## run: create the SQLite database, migrate, seed (first start), serve on http://127.0.0.1:8000
@@ -33,8 +37,15 @@ pytest: $(STAMP)
 
 ## bench: the benchmark (see bench/README.md; BENCH_ARGS="--scales 100k"); not part of `make test`
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## lock: re-resolve requirements.lock from pyproject.toml (the newest versions that fit, for
+##       every platform and Python 3.11+); run `make test` on it, then commit it
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --universal \
+		--python-version 3.11 --generate-hashes --upgrade --quiet -o $(LOCK)
+	rm -f $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
