@@ -267,7 +267,7 @@ def _iso_code_clashes(session: Session, changes: Sequence[Change]) -> list[Error
                     _error(
                         change,
                         (*change.location, "iso_code"),
-                        f"ISO code {code} already belongs to region {slug!r}",
+                        f"ISO code {held_code} already belongs to region {slug!r}",
                     )
                 )
     return errors
