@@ -9,8 +9,10 @@ from app.services.writes import Change, check_changes
 def test_an_iso_code_clash_names_the_code_that_clashes(session: Session) -> None:
     """Regression: with several regions in one batch, the message named the batch's last
     code (None here) instead of the one that clashes."""
-    taker = RegionRecord(slug="not-china", name="Not China", kind="country", iso_code="CN")
-    uncoded = RegionRecord(slug="no-code", name="No Code", kind="other")
+    taker = RegionRecord.model_validate(
+        {"slug": "not-china", "name": "Not China", "kind": "country", "iso_code": "CN"}
+    )
+    uncoded = RegionRecord.model_validate({"slug": "no-code", "name": "No Code", "kind": "other"})
     changes = [
         Change("regions", taker, ("regions", 0)),
         Change("regions", uncoded, ("regions", 1)),
