@@ -369,9 +369,10 @@ def _soak_section(soak: dict[str, Any] | None) -> list[str]:
         + (f" (commit {soak['commit']})" if soak.get("commit") else ""),
         "",
         "Mixed traffic from 4 client threads against `policydb serve --workers 2` for a fixed "
-        "time: every list (plain, at limit=200, filtered, CSV stream), the largest records, "
-        "paged embedded lists, search, facets, timeline, graph, PATCH with If-Match, a small "
-        "import, and a whole export every minute (bench/soak.py). Memory is each worker's "
+        "time: every list (plain, at limit=200, filtered, CSV and NDJSON streams), the "
+        "largest records, paged embedded lists, search, facets, timeline, graph, PATCH with "
+        "If-Match, a small import, and a whole export every two minutes (bench/soak.py). "
+        "Memory is each worker's "
         "anonymous resident memory (the mmap'd SQLite file is page cache, not counted); "
         "growth compares the median of the last third of samples after warm-up with the first.",
         "",

@@ -85,6 +85,14 @@ class SoakResult:
             "failures": self.failures[:20],
             "workers": peaks,
             "memory_growth_after_warmup": None if growth is None else round(growth, 3),
+            # About 40 samples per worker: (seconds, anonymous MB).
+            "memory_samples": {
+                str(pid): [
+                    (round(t), round(anon, 1))
+                    for t, anon, _rss in samples[:: max(1, len(samples) // 40)]
+                ]
+                for pid, samples in self.memory.items()
+            },
         }
 
 
@@ -173,7 +181,8 @@ def _operations(targets: Targets, rng: random.Random) -> list[Callable[[httpx.Cl
         write,
         write,
         small_import,
-        stream("/api/v1/goals", format="csv"),
+        stream("/api/v1/policies", region=keys["regions"][-1], format="csv"),
+        stream("/api/v1/goals", policy=keys["policies"][0], format="ndjson"),
     ]
     return operations
 
@@ -185,7 +194,7 @@ def soak(
     targets: Targets,
     duration_s: float,
     clients: int = 4,
-    export_every_s: float = 60,
+    export_every_s: float = 120,
     seed: int = 0,
 ) -> SoakResult:
     """Run the mixed traffic until ``duration_s`` has passed; sample worker memory every
