@@ -384,7 +384,7 @@ def timeline(
     order is (date, id), which an index serves), and only those few rows are merged: the
     page never sorts every event after the start date.
     """
-    after = codec.decode(cursor, TIMELINE_SORT, 4) if cursor else None
+    after = codec.decode(cursor, TIMELINE_SORT, [date, str, str, int]) if cursor else None
     pages = []
     for part in timeline_parts(session, filters):
         events = part.subquery()

@@ -41,7 +41,7 @@ def changes(
         int, Query(ge=1, le=1000, description="Entries per answer.", examples=[100])
     ] = 100,
 ) -> ChangesPage:
-    after = int(codec.decode(since, CHANGES_SORT, 1, param="since")[0]) if since else None
+    after = codec.decode(since, CHANGES_SORT, [int], param="since")[0] if since else None
     entries, last = history_service.changes_since(session=session, after=after, limit=limit)
     cursor = codec.encode(CHANGES_SORT, [last]) if last is not None else None
     params = {"since": cursor} if cursor else {}

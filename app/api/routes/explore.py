@@ -90,7 +90,7 @@ def search(
 ) -> SearchPage:
     after = None
     if cursor:
-        score, doc_id = codec.decode(cursor, SEARCH_SORT, 2)
+        score, doc_id = codec.decode(cursor, SEARCH_SORT, [float, int])
         after = (float(score), int(doc_id))
     with reading(request):
         hits, total = search_service.search(

@@ -304,7 +304,7 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
             str | None, Query(description="From the `next` link.", examples=[None])
         ] = None,
     ) -> HistoryPage:
-        before = int(codec.decode(cursor, "history", 1)[0]) if cursor else None
+        before = codec.decode(cursor, "history", [int])[0] if cursor else None
         entries, next_before = history_service.record_history(
             session=session, record_type=singular, key=key, limit=limit, before=before
         )

@@ -44,7 +44,7 @@ def supports(
         str | None, Query(description="From the `next` link.", examples=[None])
     ] = None,
 ) -> SupportsPage:
-    after = int(codec.decode(cursor, SUPPORTS_SORT, 1)[0]) if cursor else 0
+    after = codec.decode(cursor, SUPPORTS_SORT, [int])[0] if cursor else 0
     with reading(request):
         source_id = record_id(session, "sources", key)
         facts, last = supported_facts(session, source_id, after=after, limit=limit)
