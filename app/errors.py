@@ -5,6 +5,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from app.safe_text import error_message
+
 
 @dataclass
 class ErrorDetail:
@@ -100,7 +102,7 @@ def validation_errors(
     return [
         ErrorDetail(
             pointer=pointer(*prefix, *err["loc"]),
-            detail=err["msg"].removeprefix("Value error, "),
+            detail=error_message(err),
         )
         for err in exc.errors()
     ]

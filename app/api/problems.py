@@ -30,6 +30,7 @@ from app.errors import (
     TooLarge,
     pointer,
 )
+from app.safe_text import error_message
 
 log = logging.getLogger("policydb")
 
@@ -110,8 +111,7 @@ def _domain_error(request: Request, exc: Exception) -> JSONResponse:
 def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        ErrorDetail(pointer=pointer(*err["loc"]), detail=err["msg"].removeprefix("Value error, "))
-        for err in exc.errors()
+        ErrorDetail(pointer=pointer(*err["loc"]), detail=error_message(err)) for err in exc.errors()
     ]
     in_body = any(err["loc"][:1] == ("body",) for err in exc.errors())
     malformed = any(err["type"] == "json_invalid" for err in exc.errors())
@@ -132,13 +132,19 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, exc.status_code, detail, headers=headers or None)
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
 def _allowed_methods(request: Request) -> set[str]:
-    """Every method some route serves at this path (Starlette lists only one route's)."""
+    """Every method some route serves at this path (Starlette lists only one route's).
+
+    Each method is tried against the whole router, so routes in included routers count too.
+    """
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _child = route.matches(request.scope)
-        if match != Match.NONE:
-            methods |= getattr(route, "methods", None) or set()
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            methods.add(method)
     return methods
 
 

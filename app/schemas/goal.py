@@ -7,6 +7,7 @@ from app.schemas.common import (
     DecimalValue,
     PartialDateValue,
     RecordOut,
+    SafeText,
     Slug,
     Text,
     WriteModel,
@@ -21,12 +22,14 @@ class GoalRecord(WriteModel):
     READ_ONLY = RECORD_READ_ONLY | {"owners"}
 
     slug: Slug = Field(examples=["moe-ai-higher-education-stage-1"])
-    statement: Text = Field(examples=["Finish bringing AI into university curricula."])
+    statement: Text = Field(
+        max_length=2000, examples=["Finish bringing AI into university curricula."]
+    )
     policy: Slug | None = Field(default=None, description="Slug of the policy that sets the goal.")
     actor: Slug | None = Field(default=None, description="Slug of the actor that owns the goal.")
-    metric: str | None = Field(default=None, max_length=300)
+    metric: SafeText | None = Field(default=None, max_length=300)
     target_value: DecimalValue | None = None
-    unit: str | None = Field(default=None, max_length=100, examples=["persons"])
+    unit: SafeText | None = Field(default=None, max_length=100, examples=["persons"])
     baseline_value: DecimalValue | None = None
     deadline: PartialDateValue | None = None
     stage: int | None = Field(
