@@ -110,3 +110,137 @@ def test_genuine_cursors_still_page(client: TestClient) -> None:
     assert second.json()["items"][0]["id"] > first["items"][-1]["id"]
     timeline = client.get("/api/v1/timeline", params={"limit": 3}).json()
     assert client.get(timeline["next"]).status_code == 200
+
+
+# ---------------------------------------------------------- 8. keys, ids and NULs in URLs
+
+RESOURCES = ["policies", "actors", "regions", "goals", "sources"]
+BAD_KEYS = ["²", "①", "99999999999999999999", str(2**31), str(2**63), "0", "%00", "a%00b", "Ab"]
+
+
+@pytest.mark.parametrize("key", BAD_KEYS)
+@pytest.mark.parametrize("resource", RESOURCES)
+def test_path_keys_that_name_nothing_are_404s(client: TestClient, resource: str, key: str) -> None:
+    for path in (f"/api/v1/{resource}/{key}", f"/api/v1/{resource}/{key}/history"):
+        assert_problem(client.get(path), 404)
+    assert_problem(client.get(f"/api/v1/sources/{key}/supports"), 404)
+
+
+@pytest.mark.parametrize("key", BAD_KEYS)
+def test_writes_to_bad_keys_are_404s(client: TestClient, auth: dict[str, str], key: str) -> None:
+    assert_problem(client.delete(f"/api/v1/regions/{key}", headers=auth), 404)
+    patch = {"headers": {**auth, "Content-Type": "application/merge-patch+json"}}
+    assert_problem(client.patch(f"/api/v1/regions/{key}", content=b"{}", **patch), 404)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "region=cn%00",
+        "q=ai%00",
+        "topic=%00",
+        "actor=a%00&actor_role=issuer",
+        "sort=title%00",
+    ],
+)
+def test_nul_in_filters_is_a_400(client: TestClient, query: str) -> None:
+    body = assert_problem(client.get(f"/api/v1/policies?{query}"), 400)
+    assert body["errors"][0]["pointer"].startswith("/query/")
+    assert_problem(client.get(f"/api/v1/search?{query.replace('region', 'q')}"), 400)
+    assert_problem(client.get(f"/api/v1/graph?root=policy:x%00&{query}"), 400)
+
+
+# ------------------------------------------------ written text every output format can carry
+
+UNSAFE_TEXTS = ["a\x00b", "bell\x07", "cr\rlf", "esc\x1b[31m", "nonchar\uffff", "nonchar\ufffe"]
+
+
+def _count(client: TestClient, resource: str) -> int:
+    total: int = client.get(f"/api/v1/{resource}", params={"limit": 0}).json()["total"]
+    return total
+
+
+@pytest.mark.parametrize("text", UNSAFE_TEXTS, ids=repr)
+def test_control_characters_are_refused_on_write(
+    client: TestClient, auth: dict[str, str], text: str
+) -> None:
+    before = _count(client, "regions")
+    region = {"slug": "ctl-region", "name": f"Zone {text}", "kind": "city"}
+    body = assert_problem(client.post("/api/v1/regions", json=region, headers=auth), 422)
+    assert body["errors"][0]["pointer"] == "/body/name"
+    assert "control characters" in body["errors"][0]["detail"]
+    region = {"slug": "ctl-region", "name": "Zone", "kind": "city", "aliases": [text]}
+    body = assert_problem(client.post("/api/v1/regions", json=region, headers=auth), 422)
+    assert body["errors"][0]["pointer"] == "/body/aliases/0"
+    region = {"slug": "ctl-region", "name": "Zone", "kind": "city", "names": {"en": text}}
+    assert_problem(client.post("/api/v1/regions", json=region, headers=auth), 422)
+    patch = {**auth, "Content-Type": "application/merge-patch+json"}
+    response = client.patch(
+        "/api/v1/regions/tianjin", content=json.dumps({"description": text}), headers=patch
+    )
+    assert_problem(response, 422)
+    record = {"slug": "ctl-region", "name": "Zone", "kind": "city", "aliases": [text]}
+    bundle = {"regions": [record]}
+    assert_problem(client.post("/api/v1/import", json=bundle, headers=auth), 422)
+    assert _count(client, "regions") == before
+    assert client.get("/api/v1/regions/tianjin").json().get("description") != text
+
+
+def test_lone_surrogates_are_refused(client: TestClient, auth: dict[str, str]) -> None:
+    body = b'{"slug": "ctl-region", "name": "Zone \\ud800", "kind": "city"}'
+    headers = {**auth, "Content-Type": "application/json"}
+    assert_problem(client.post("/api/v1/regions", content=body, headers=headers), 422)
+
+
+def test_tab_and_newline_are_fine(client: TestClient, auth: dict[str, str]) -> None:
+    region = {"slug": "tab-region", "name": "Zone", "kind": "city", "description": "a\tb\nc"}
+    assert client.post("/api/v1/regions", json=region, headers=auth).status_code == 201
+
+
+# ------------------------------------------------------------------- 11. bounded fields
+
+
+def test_summary_and_identifiers_are_bounded(client: TestClient, auth: dict[str, str]) -> None:
+    policy = {"slug": "too-big", "title": "T", "kind": "plan", "summary": "x" * 20_001}
+    body = assert_problem(client.post("/api/v1/policies", json=policy, headers=auth), 422)
+    assert body["errors"][0]["pointer"] == "/body/summary"
+    identifiers = [{"scheme": "s", "value": str(i)} for i in range(1000)]
+    policy = {"slug": "too-big", "title": "T", "kind": "plan", "identifiers": identifiers}
+    body = assert_problem(client.post("/api/v1/policies", json=policy, headers=auth), 422)
+    assert body["errors"] == [
+        {"pointer": "/body/identifiers", "detail": body["errors"][0]["detail"]}
+    ]
+    schema = client.get("/api/v1/bundle.schema.json").json()
+    policy_schema = schema["$defs"]["PolicyRecord"]["properties"]
+    assert policy_schema["identifiers"]["maxItems"] == 50
+    assert policy_schema["summary"]["anyOf"][0]["maxLength"] == 20_000
+    openapi = client.get("/openapi.json").json()["components"]["schemas"]
+    assert openapi["PolicyRecord"]["properties"]["topics"]["maxItems"] == 50
+
+
+def test_a_key_named_with_a_slash_can_be_revoked(client: TestClient, auth: dict[str, str]) -> None:
+    created = client.post("/api/v1/keys", json={"name": "team/a"}, headers=auth)
+    assert created.status_code == 201, created.text
+    assert client.delete("/api/v1/keys/team/a", headers=auth).status_code == 204
+    revoked = {"Authorization": f"Bearer {created.json()['key']}"}
+    region = {"slug": "x-region", "name": "X", "kind": "city"}
+    assert_problem(client.post("/api/v1/regions", json=region, headers=revoked), 403)
+    assert_problem(client.delete("/api/v1/keys/a%00b", headers=auth), 404)
+    assert_problem(client.post("/api/v1/keys", json={"name": "a\x00b"}, headers=auth), 422)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("PUT", "/api/v1/policies", "GET, POST"),
+        ("POST", "/api/v1/policies/tianjin-100bn-rmb-ai-fund", "DELETE, GET, PATCH, PUT"),
+        ("DELETE", "/api/v1/search", "GET"),
+        ("POST", "/healthz", "GET"),
+    ],
+)
+def test_405_lists_the_allowed_methods(
+    client: TestClient, method: str, path: str, allow: str
+) -> None:
+    response = client.request(method, path)
+    assert_problem(response, 405)
+    assert response.headers["allow"] == allow

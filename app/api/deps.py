@@ -5,11 +5,11 @@ hand-offs cost more than a cheap GET's database work (bench/NOTES.md).
 """
 
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,11 +17,12 @@ from starlette.concurrency import run_in_threadpool
 
 from app.config import Settings
 from app.db import set_deadline
-from app.errors import BadQuery, ErrorDetail
+from app.errors import BadQuery, ErrorDetail, NotFound
 from app.models import ApiKey
 from app.services.keys import authenticate, require_scope
 from app.services.paging import CursorCodec
 from app.services.queries import ListParams
+from app.services.resources import is_record_key
 
 
 async def get_settings(request: Request) -> Settings:
@@ -145,6 +146,12 @@ async def reject_unknown_query_params(request: Request) -> None:
     dependant = getattr(route, "dependant", None)
     if dependant is None:
         return
+    nul = sorted({name for name, value in request.query_params.multi_items() if "\x00" in value})
+    if nul:
+        raise BadQuery(
+            "query parameters may not contain NUL characters",
+            [ErrorDetail(pointer=f"/query/{name}", detail="contains a NUL (%00)") for name in nul],
+        )
     known = set(_query_param_names(dependant))
     unknown = sorted(set(request.query_params) - known)
     if unknown:
@@ -158,6 +165,19 @@ async def reject_unknown_query_params(request: Request) -> None:
                 for name in unknown
             ],
         )
+
+
+def record_key(singular: str, example: str) -> Callable[..., Awaitable[str]]:
+    """The ``{key}`` path parameter of a resource: an id in range or a slug, else a 404."""
+
+    async def valid_key(
+        key: Annotated[str, Path(description="Numeric id or slug.", examples=[example])],
+    ) -> str:
+        if not is_record_key(key):
+            raise NotFound(f"no {singular} with id or slug {key!r}")
+        return key
+
+    return valid_key
 
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from `policydb keys create`.")

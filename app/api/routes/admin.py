@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from app.api.deps import AdminKey, CodecDep, SessionDep, reject_unknown_query_params
 from app.api.problems import problem_responses
 from app.models import ApiKey
+from app.safe_text import SAFE_TEXT_PATTERN
 from app.schemas.history import ChangesPage, HistoryEntryOut
 from app.services import history as history_service
 from app.services import keys as key_service
@@ -52,7 +53,9 @@ def changes(
 
 
 class KeyIn(BaseModel):
-    name: str = Field(min_length=1, max_length=100, examples=["ingest-script"])
+    name: str = Field(
+        min_length=1, max_length=100, pattern=SAFE_TEXT_PATTERN, examples=["ingest-script"]
+    )
     scope: Literal["read-write", "admin"] = "read-write"
 
 
@@ -106,7 +109,7 @@ def create_key(body: KeyIn, session: SessionDep, _admin: AdminKey) -> NewKeyOut:
 
 
 @router.delete(
-    "/keys/{name}",
+    "/keys/{name:path}",
     tags=["keys"],
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Revoke an API key",

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,7 @@ from app.api.deps import (
     SettingsDep,
     WriteKey,
     reading,
+    record_key,
     reject_unknown_query_params,
 )
 from app.api.etags import etag_of_body, matches, write_precondition
@@ -113,10 +114,7 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
         tags=[name],
         dependencies=[Depends(reject_unknown_query_params)],
     )
-    Key = Annotated[
-        str,
-        Path(description="Numeric id or slug.", examples=[spec.example_key]),
-    ]
+    Key = Annotated[str, Depends(record_key(singular, spec.example_key))]
 
     @router.get(
         "",

@@ -2,9 +2,15 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
-from app.api.deps import CodecDep, SessionDep, reading, reject_unknown_query_params
+from app.api.deps import (
+    CodecDep,
+    SessionDep,
+    reading,
+    record_key,
+    reject_unknown_query_params,
+)
 from app.api.problems import problem_responses
 from app.schemas.source import SupportsPage
 from app.services.documents import record_id, support_counts, supported_facts
@@ -27,13 +33,7 @@ SUPPORTS_SORT = "supports"
     responses=problem_responses(400, 404),
 )
 def supports(
-    key: Annotated[
-        str,
-        Path(
-            description="Numeric id or slug.",
-            examples=["digichina-2020-12-21-ai-self-reliance"],
-        ),
-    ],
+    key: Annotated[str, Depends(record_key("source", "digichina-2020-12-21-ai-self-reliance"))],
     request: Request,
     session: SessionDep,
     codec: CodecDep,
