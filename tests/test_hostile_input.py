@@ -5,16 +5,34 @@ that it comes in bounded time, and that nothing was written. They run on both en
 """
 
 import base64
+import csv
+import io
 import json
 import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
+from app.config import Settings
+from app.main import create_app
+from app.models import Region
+from app.services.bundle import import_bundle
+from app.services.bundle_files import read_csv_folder, write_csv_folder
 from app.services.paging import CursorCodec
-from tests.conftest import assert_problem
+from tests.conftest import Database, assert_problem
+
+
+@pytest.fixture(scope="module")
+def app(database: Database) -> FastAPI:
+    """The app without its rate limit: these tests send hundreds of requests in a second
+    (the limit itself is tested below with an app of its own)."""
+    return create_app(Settings(database_url=database.url, rate_limit_per_second=0))
 
 
 def forge(app: FastAPI, payload: bytes) -> str:
@@ -165,7 +183,7 @@ def test_control_characters_are_refused_on_write(
     client: TestClient, auth: dict[str, str], text: str
 ) -> None:
     before = _count(client, "regions")
-    region = {"slug": "ctl-region", "name": f"Zone {text}", "kind": "city"}
+    region: dict[str, Any] = {"slug": "ctl-region", "name": f"Zone {text}", "kind": "city"}
     body = assert_problem(client.post("/api/v1/regions", json=region, headers=auth), 422)
     assert body["errors"][0]["pointer"] == "/body/name"
     assert "control characters" in body["errors"][0]["detail"]
@@ -201,7 +219,12 @@ def test_tab_and_newline_are_fine(client: TestClient, auth: dict[str, str]) -> N
 
 
 def test_summary_and_identifiers_are_bounded(client: TestClient, auth: dict[str, str]) -> None:
-    policy = {"slug": "too-big", "title": "T", "kind": "plan", "summary": "x" * 20_001}
+    policy: dict[str, Any] = {
+        "slug": "too-big",
+        "title": "T",
+        "kind": "plan",
+        "summary": "x" * 20_001,
+    }
     body = assert_problem(client.post("/api/v1/policies", json=policy, headers=auth), 422)
     assert body["errors"][0]["pointer"] == "/body/summary"
     identifiers = [{"scheme": "s", "value": str(i)} for i in range(1000)]
@@ -244,3 +267,110 @@ def test_405_lists_the_allowed_methods(
     response = client.request(method, path)
     assert_problem(response, 405)
     assert response.headers["allow"] == allow
+
+
+# ------------------------------------------------------------------ 7. search snippets
+
+
+def test_search_snippets_are_escaped_html(client: TestClient, auth: dict[str, str]) -> None:
+    policy = {
+        "slug": "zebra-xss",
+        "title": "Zebra <script>alert(1)</script> <svg/onload=alert(3)//",
+        "kind": "plan",
+        "summary": 'Zebra <img src=x onerror="alert(2)"> and a literal <mark>fake</mark> tag; '
+        "zebra 1 <2 && <svg/onload=alert(3)//",
+    }
+    assert client.post("/api/v1/policies", json=policy, headers=auth).status_code == 201
+    hits = client.get("/api/v1/search", params={"q": "zebra"}).json()["items"]
+    assert hits, "the new policy is found"
+    for hit in hits:
+        snippet = hit["snippet"]
+        assert "<script" not in snippet and "<img" not in snippet, snippet
+        assert "<mark>fake" not in snippet, snippet
+        stripped = snippet.replace("<mark>", "").replace("</mark>", "")
+        assert "<" not in stripped and ">" not in stripped, snippet
+        assert "<mark>Zebra</mark>" in snippet, snippet
+    # The text is there, as text: escaped (SQLite), or with the tags dropped by
+    # PostgreSQL's parser, which reads them as markup and leaves them out of headlines.
+    assert any("alert(" in hit["snippet"] for hit in hits)
+
+
+# -------------------------------------------------------------- 9. CSV formula injection
+
+FORMULAS = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "'quoted"]
+
+
+def _formula_region(client: TestClient, auth: dict[str, str]) -> None:
+    region = {
+        "slug": "formula-town",
+        "name": FORMULAS[0],
+        "kind": "city",
+        "aliases": FORMULAS[1:3],
+        "description": FORMULAS[3],
+        "citations": [
+            {
+                "source": "digichina-2020-12-21-ai-self-reliance",
+                "section": FORMULAS[4],
+                "excerpt": FORMULAS[5],
+                "note": "=1+1",
+            }
+        ],
+    }
+    response = client.post("/api/v1/regions", json=region, headers=auth)
+    assert response.status_code == 201, response.text
+
+
+def test_csv_lists_neutralise_formulas(client: TestClient, auth: dict[str, str]) -> None:
+    _formula_region(client, auth)
+    text = client.get("/api/v1/regions", params={"format": "csv", "kind": "city"}).text
+    rows = list(csv.DictReader(io.StringIO(text)))
+    row = next(r for r in rows if r["slug"] == "formula-town")
+    assert row["name"] == "'" + FORMULAS[0]
+    assert row["description"] == "'" + FORMULAS[3]
+    for cell in (c for r in rows for c in r.values()):
+        assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+
+
+def test_csv_export_neutralises_formulas_and_reads_back_losslessly(
+    client: TestClient, auth: dict[str, str], session: Session, tmp_path: Path
+) -> None:
+    _formula_region(client, auth)
+    before = client.get("/api/v1/regions/formula-town").json()
+    write_csv_folder(session, tmp_path)
+    for path in tmp_path.glob("*.csv"):
+        with path.open(newline="", encoding="utf-8") as f:
+            for row in csv.reader(f):
+                for cell in row:
+                    assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (path, cell)
+    # Excel saves CSV with a byte order mark: it is read past, not taken for a column name.
+    for path in tmp_path.glob("*.csv"):
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    data, _source_map = read_csv_folder(tmp_path)
+    region = next(r for r in data["regions"] if r["slug"] == "formula-town")
+    assert region["name"] == before["name"] == FORMULAS[0]
+    assert region["description"] == FORMULAS[3]
+    assert region["aliases"] == FORMULAS[1:3]
+    assert region["citations"][0]["excerpt"] == FORMULAS[5]
+    report = import_bundle(session=session, data=data, dry_run=True)
+    assert report.counts["regions"].unchanged >= 1
+    assert report.counts["regions"].created == 0 and report.counts["regions"].updated == 0
+
+
+# ------------------------------------------------------------- 10. GraphML stays XML
+
+
+def test_graphml_is_well_formed_even_for_stored_control_characters(
+    client: TestClient, session: Session
+) -> None:
+    # Such text can no longer be written through the API; rows from before still render.
+    session.execute(
+        update(Region).where(Region.slug == "tianjin").values(name="Tian\x01jin \uffff\x0b")
+    )
+    session.commit()
+    response = client.get(
+        "/api/v1/graph", params={"root": "region:tianjin", "format": "graphml", "depth": 1}
+    )
+    assert response.status_code == 200
+    root = ET.fromstring(response.content)
+    labels = [d.text for d in root.iter("{http://graphml.graphdrawing.org/xmlns}data")]
+    assert any(label and label.startswith("Tian") for label in labels)

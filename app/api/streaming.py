@@ -9,6 +9,8 @@ from typing import Any
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
+from app.safe_text import csv_cell
+
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
 
 
@@ -17,7 +19,7 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)
-    return str(value)
+    return csv_cell(str(value))
 
 
 def stream_rows(

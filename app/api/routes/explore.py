@@ -17,6 +17,7 @@ from app.api.problems import problem_responses
 from app.api.routes.filters import DateParam, parse_date
 from app.errors import BadQuery, ErrorDetail
 from app.partial_dates import PartialDate
+from app.safe_text import strip_unsafe
 from app.schemas.explore import (
     FacetOut,
     GraphEdge,
@@ -282,13 +283,15 @@ def graphml(graph: GraphOut) -> bytes:
         )
     element = ET.SubElement(root, "graph", id="policydb", edgedefault="directed")
     for node in graph.nodes:
-        n = ET.SubElement(element, "node", id=node.id)
+        n = ET.SubElement(element, "node", id=strip_unsafe(node.id))
         for key in ("type", "slug", "label", "kind"):
             value = getattr(node, key)
             if value is not None:
-                ET.SubElement(n, "data", key=key).text = str(value)
+                # Text written before control characters were refused could not be XML.
+                ET.SubElement(n, "data", key=key).text = strip_unsafe(str(value))
     for i, edge in enumerate(graph.edges):
-        e = ET.SubElement(element, "edge", id=f"e{i}", source=edge.source, target=edge.target)
+        source, target = strip_unsafe(edge.source), strip_unsafe(edge.target)
+        e = ET.SubElement(element, "edge", id=f"e{i}", source=source, target=target)
         ET.SubElement(e, "data", key="edge_type").text = edge.type
         if edge.role is not None:
             ET.SubElement(e, "data", key="role").text = edge.role
