@@ -65,12 +65,17 @@ def serve(
         with _session_factory()() as session:
             if not session.scalar(select(func.count()).select_from(Source)):
                 _seed(session)
+    # X-Forwarded-For is believed only from the proxies named in POLICYDB_TRUSTED_PROXIES
+    # (uvicorn would otherwise trust any local process, and the rate limit with it).
+    trusted = settings.trusted_proxies
     uvicorn.run(
         "app.asgi:app",
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
         access_log=False,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=",".join(trusted) if trusted else None,
     )
 
 

@@ -24,6 +24,22 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     max_import_records: int = Field(default=200_000, ge=1)
+    max_record_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest body of a record or key write (an import may be max_body_bytes).",
+    )
+    max_json_depth: int = Field(
+        default=64, ge=8, le=1000, description="Deepest nesting of a JSON or YAML body."
+    )
+    max_errors: int = Field(
+        default=100, ge=1, description="Problems listed in one answer (the total is given)."
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses (or CIDR networks) of proxies whose X-Forwarded-For is "
+        "believed; empty: none, the connecting address is the client.",
+    )
     cursor_secret: str = Field(
         default="policydb-cursor-signing-key",
         description="HMAC key that signs paging cursors so a tampered cursor is detected.",

@@ -10,6 +10,7 @@ import io
 import json
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from app.api.deps import get_session_factory
 from app.config import Settings
 from app.main import create_app
 from app.models import Region
@@ -374,3 +376,126 @@ def test_graphml_is_well_formed_even_for_stored_control_characters(
     root = ET.fromstring(response.content)
     labels = [d.text for d in root.iter("{http://graphml.graphdrawing.org/xmlns}data")]
     assert any(label and label.startswith("Tian") for label in labels)
+
+
+# ------------------------------------------------------------------ 2. the rate limit
+
+
+@pytest.fixture
+def limited_client(
+    database: Database, session_factory: sessionmaker[Session]
+) -> Iterator[TestClient]:
+    """An app that allows 3 requests, then 1 every 2 seconds, per client."""
+    limited = create_app(
+        Settings(database_url=database.url, rate_limit_per_second=0.5, rate_limit_burst=3)
+    )
+    limited.dependency_overrides[get_session_factory] = lambda: session_factory
+    with TestClient(limited, raise_server_exceptions=False) as client:
+        yield client
+
+
+def test_random_authorization_headers_do_not_escape_the_rate_limit(
+    limited_client: TestClient,
+) -> None:
+    statuses = [
+        limited_client.get(
+            "/api/v1/vocabularies", headers={"Authorization": f"Bearer pdb_{i}"}
+        ).status_code
+        for i in range(6)
+    ]
+    assert statuses[:3] == [200, 200, 200]
+    assert statuses[3:] == [429, 429, 429]
+
+
+def test_forwarded_for_does_not_escape_the_rate_limit(limited_client: TestClient) -> None:
+    statuses = [
+        limited_client.get(
+            "/api/v1/vocabularies", headers={"X-Forwarded-For": f"10.0.0.{i}"}
+        ).status_code
+        for i in range(5)
+    ]
+    assert statuses == [200, 200, 200, 429, 429]
+
+
+def test_a_verified_key_has_its_own_bucket_and_probes_are_never_limited(
+    limited_client: TestClient, auth: dict[str, str]
+) -> None:
+    for _ in range(4):
+        limited_client.get("/api/v1/vocabularies")
+    assert_problem(limited_client.get("/api/v1/vocabularies"), 429)
+    assert limited_client.get("/api/v1/vocabularies", headers=auth).status_code == 200
+    for _ in range(20):
+        assert limited_client.get("/healthz").status_code == 200
+        assert limited_client.get("/readyz").status_code == 200
+
+
+# ------------------------------------------------- 3, 4. bodies: the key first, then bounds
+
+
+def test_writes_without_a_valid_key_are_refused_before_the_body_is_read(
+    client: TestClient,
+) -> None:
+    garbage = b"{" * 100 + b"not json"
+    for headers in ({}, {"Authorization": "Bearer pdb_made-up"}, {"Authorization": "Basic x"}):
+        response = client.post("/api/v1/regions", content=garbage, headers=headers)
+        assert_problem(response, 401)
+        assert response.headers["www-authenticate"] == "Bearer"
+    # Declared 51 MB, none of it sent: the answer does not wait for the body.
+    response = client.post(
+        "/api/v1/policies",
+        content=b"[{}]",
+        headers={"Content-Length": str(51 * 1024 * 1024), "Content-Type": "application/json"},
+    )
+    assert_problem(response, 401)
+    assert_problem(client.post("/api/v1/import", content=garbage), 401)
+
+
+def test_a_revoked_key_is_refused_before_the_body(client: TestClient, auth: dict[str, str]) -> None:
+    created = client.post("/api/v1/keys", json={"name": "soon-revoked"}, headers=auth).json()
+    assert client.delete("/api/v1/keys/soon-revoked", headers=auth).status_code == 204
+    response = client.post(
+        "/api/v1/regions",
+        content=b"not json",
+        headers={"Authorization": f"Bearer {created['key']}"},
+    )
+    assert_problem(response, 403)
+
+
+@pytest.mark.parametrize("depth", [65, 20_000])
+def test_deeply_nested_record_bodies_are_400s(
+    client: TestClient, auth: dict[str, str], depth: int
+) -> None:
+    nested = b"[" * depth + b"]" * depth
+    body = b'{"slug": "deep", "name": "Deep", "kind": "city", "names": ' + nested + b"}"
+    headers = {**auth, "Content-Type": "application/json"}
+    problem = assert_problem(client.post("/api/v1/regions", content=body, headers=headers), 400)
+    assert "deeper than 64" in problem["detail"]
+    patch = {**auth, "Content-Type": "application/merge-patch+json"}
+    response = client.patch(
+        "/api/v1/regions/tianjin", content=b'{"names": ' + nested + b"}", headers=patch
+    )
+    assert_problem(response, 400)
+    # Brackets inside strings are text, not nesting.
+    text = {"slug": "brackets", "name": "[" * 100, "kind": "city"}
+    assert client.post("/api/v1/regions", json=text, headers=auth).status_code == 201
+
+
+def test_record_bodies_have_their_own_size_limit(client: TestClient, auth: dict[str, str]) -> None:
+    body = json.dumps({"slug": "big", "name": "B", "kind": "city", "description": "x" * 2_000_000})
+    headers = {**auth, "Content-Type": "application/json"}
+    problem = assert_problem(client.post("/api/v1/regions", content=body, headers=headers), 413)
+    assert str(1024 * 1024) in problem["detail"]
+
+
+# -------------------------------------------------------------- 11. Host is not reflected
+
+
+def test_next_links_do_not_reflect_the_host_header(client: TestClient) -> None:
+    evil = {"Host": "evil.example"}
+    response = client.get("/api/v1/policies", params={"limit": 1}, headers=evil)
+    assert response.json()["next"].startswith("/api/v1/policies?")
+    assert response.headers["link"].startswith("</api/v1/policies?")
+    for path in ("/api/v1/changes", "/api/v1/timeline?limit=1", "/api/v1/search?q=ai&limit=1"):
+        answer = client.get(path, headers=evil)
+        assert "evil.example" not in answer.text, path
+        assert "evil.example" not in answer.headers.get("link", ""), path

@@ -4,20 +4,26 @@ Those that do no I/O are async: FastAPI runs a sync dependency in a worker threa
 hand-offs cost more than a cheap GET's database work (bench/NOTES.md).
 """
 
+import hashlib
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import URL
+from starlette.types import Scope
 
+from app.api.middleware import KeyVerdict
 from app.config import Settings
 from app.db import set_deadline
-from app.errors import BadQuery, ErrorDetail, NotFound
+from app.errors import BadQuery, ErrorDetail, KeyRevoked, NotAuthenticated, NotFound
 from app.models import ApiKey
 from app.services.keys import authenticate, require_scope
 from app.services.paging import CursorCodec
@@ -167,6 +173,12 @@ async def reject_unknown_query_params(request: Request) -> None:
         )
 
 
+def local_url(url: URL) -> str:
+    """A link to this server as path and query only: the ``Host`` header, which the client
+    chose, is never written back into ``next`` or ``Link``."""
+    return url.path + ("?" + url.query if url.query else "")
+
+
 def record_key(singular: str, example: str) -> Callable[..., Awaitable[str]]:
     """The ``{key}`` path parameter of a resource: an id in range or a slug, else a 404."""
 
@@ -179,6 +191,48 @@ def record_key(singular: str, example: str) -> Callable[..., Awaitable[str]]:
 
     return valid_key
 
+
+def key_check(app: FastAPI) -> Callable[[Scope, str], Awaitable[KeyVerdict]]:
+    """How the middleware learns who an Authorization header belongs to, before routing.
+
+    The answer keys the rate limit and lets writes without a valid key be refused before
+    their body is read. Verdicts are kept a few seconds (the routes still check the key
+    on every write, so a revocation takes effect at once).
+    """
+    cache: OrderedDict[str, tuple[float, KeyVerdict]] = OrderedDict()
+
+    def lookup(secret: str) -> KeyVerdict:
+        override = app.dependency_overrides.get(get_session_factory)
+        factory = override() if override else app.state.session_factory
+        with factory() as session:
+            try:
+                key = authenticate(session=session, secret=secret)
+            except NotAuthenticated as exc:
+                return KeyVerdict(None, 401, exc.detail)
+            except KeyRevoked as exc:
+                return KeyVerdict(None, 403, exc.detail)
+            return KeyVerdict(key.name)
+
+    async def check(scope: Scope, authorization: str) -> KeyVerdict:
+        scheme, _, secret = authorization.partition(" ")
+        secret = secret.strip()
+        if scheme.lower() != "bearer" or not secret or len(secret) > 200:
+            return KeyVerdict(None, 401, "send the key as Authorization: Bearer <key>")
+        now = time.monotonic()
+        digest = hashlib.sha256(secret.encode("utf-8", "surrogateescape")).hexdigest()
+        cached = cache.get(digest)
+        if cached is not None and now - cached[0] < KEY_VERDICT_SECONDS:
+            return cached[1]
+        verdict = await run_in_threadpool(lookup, secret)
+        cache[digest] = (now, verdict)
+        if len(cache) > 4096:
+            cache.popitem(last=False)
+        return verdict
+
+    return check
+
+
+KEY_VERDICT_SECONDS = 5.0
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from `policydb keys create`.")
 

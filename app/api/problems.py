@@ -136,16 +136,13 @@ _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 def _allowed_methods(request: Request) -> set[str]:
-    """Every method some route serves at this path (Starlette lists only one route's).
+    """Every method some route serves at this path (Starlette lists only one route's)."""
+    return {m for m in _METHODS if serves(request.app, {**request.scope, "method": m})}
 
-    Each method is tried against the whole router, so routes in included routers count too.
-    """
-    methods: set[str] = set()
-    for method in _METHODS:
-        scope = {**request.scope, "method": method}
-        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
-            methods.add(method)
-    return methods
+
+def serves(app: Any, scope: Any) -> bool:
+    """Whether some route answers this method at this path (included routers too)."""
+    return any(route.matches(scope)[0] == Match.FULL for route in app.router.routes)
 
 
 def _database_error(request: Request, exc: Exception) -> JSONResponse:

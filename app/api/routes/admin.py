@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
-from app.api.deps import AdminKey, CodecDep, SessionDep, reject_unknown_query_params
+from app.api.deps import AdminKey, CodecDep, SessionDep, local_url, reject_unknown_query_params
 from app.api.problems import problem_responses
 from app.models import ApiKey
 from app.safe_text import SAFE_TEXT_PATTERN
@@ -46,7 +46,7 @@ def changes(
     entries, last = history_service.changes_since(session=session, after=after, limit=limit)
     cursor = codec.encode(CHANGES_SORT, [last]) if last is not None else None
     params = {"since": cursor} if cursor else {}
-    next_url = str(request.url.remove_query_params("since").include_query_params(**params))
+    next_url = local_url(request.url.remove_query_params("since").include_query_params(**params))
     return ChangesPage(
         items=[HistoryEntryOut.from_model(e) for e in entries], next=next_url, cursor=cursor
     )

@@ -10,6 +10,7 @@ from app.api.deps import (
     CodecDep,
     SessionDep,
     SettingsDep,
+    local_url,
     reading,
     reject_unknown_query_params,
 )
@@ -103,7 +104,7 @@ def search(
         hits = hits[:limit]
         last = hits[-1]
         token = codec.encode(SEARCH_SORT, [last.score, last.document_id])
-        next_url = str(request.url.include_query_params(cursor=token))
+        next_url = local_url(request.url.include_query_params(cursor=token))
         response.headers["Link"] = f'<{next_url}>; rel="next"'
     items = []
     for hit in hits:
@@ -205,7 +206,7 @@ def timeline(
         )
     next_url = None
     if page.next_cursor:
-        next_url = str(request.url.include_query_params(cursor=page.next_cursor))
+        next_url = local_url(request.url.include_query_params(cursor=page.next_cursor))
         response.headers["Link"] = f'<{next_url}>; rel="next"'
     return TimelinePageOut(items=items, next=next_url)
 

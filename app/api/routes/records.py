@@ -20,6 +20,7 @@ from app.api.deps import (
     SessionFactoryDep,
     SettingsDep,
     WriteKey,
+    local_url,
     reading,
     record_key,
     reject_unknown_query_params,
@@ -185,7 +186,7 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
         headers = {}
         next_url = None
         if page.next_cursor:
-            next_url = str(request.url.include_query_params(cursor=page.next_cursor))
+            next_url = local_url(request.url.include_query_params(cursor=page.next_cursor))
             headers["Link"] = f'<{next_url}>; rel="next"'
         # The shape of Page[Out], built from documents (see app/services/documents.py).
         rest: dict[str, Any] = {"total": page.total, "next": next_url}
@@ -309,7 +310,7 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
         next_url = None
         if next_before is not None:
             token = codec.encode("history", [next_before])
-            next_url = str(request.url.include_query_params(cursor=token))
+            next_url = local_url(request.url.include_query_params(cursor=token))
         return HistoryPage(items=[HistoryEntryOut.from_model(e) for e in entries], next=next_url)
 
     write_responses = problem_responses(401, 403, 404, 409, 412, 422, 428)

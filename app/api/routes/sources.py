@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from app.api.deps import (
     CodecDep,
     SessionDep,
+    local_url,
     reading,
     record_key,
     reject_unknown_query_params,
@@ -52,5 +53,5 @@ def supports(
     next_url = None
     if last is not None:
         token = codec.encode(SUPPORTS_SORT, [last])
-        next_url = str(request.url.include_query_params(cursor=token))
+        next_url = local_url(request.url.include_query_params(cursor=token))
     return SupportsPage.model_validate({"items": facts, "total": total, "next": next_url})
