@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     query_timeout_ms: int = Field(
         default=10_000, ge=10, description="Longest a request's database work may run (503)."
     )
+    import_timeout_ms: int = Field(
+        default=600_000,
+        ge=1000,
+        description="Longest an HTTP import's database work may run (instead of "
+        "query_timeout_ms, which bounds every other request).",
+    )
     rate_limit_per_second: float = Field(
         default=50.0, ge=0, description="Sustained requests per second per client; 0: no limit."
     )

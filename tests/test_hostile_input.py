@@ -499,3 +499,122 @@ def test_next_links_do_not_reflect_the_host_header(client: TestClient) -> None:
         answer = client.get(path, headers=evil)
         assert "evil.example" not in answer.text, path
         assert "evil.example" not in answer.headers.get("link", ""), path
+
+
+# ---------------------------------------------------------- 3, 6. nesting in JSON and YAML
+
+
+def _import(client: TestClient, auth: dict[str, str], body: bytes, media: str) -> Any:
+    headers = {**auth, "Content-Type": media}
+    return client.post("/api/v1/import", content=body, headers=headers)
+
+
+@pytest.mark.parametrize("depth", [65, 20_000, 100_000])
+def test_deeply_nested_json_imports_are_refused_while_parsing(
+    client: TestClient, auth: dict[str, str], depth: int
+) -> None:
+    before = _count(client, "policies")
+    body = b'{"policies": [' + b"[" * depth + b"]" * depth + b"]}"
+    started = time.monotonic()
+    problem = assert_problem(_import(client, auth, body, "application/json"), 422)
+    assert time.monotonic() - started < 5
+    assert "deeper than 64" in problem["errors"][0]["detail"]
+    assert _count(client, "policies") == before
+
+
+def test_json_import_at_the_depth_limit_is_read(client: TestClient, auth: dict[str, str]) -> None:
+    # 64 levels: bundle, section, record, and 61 levels inside one of its fields.
+    nested = "[" * 61 + "]" * 61
+    body = f'{{"regions": [{{"slug": "r", "name": "R", "kind": "city", "aliases": {nested}}}]}}'
+    problem = assert_problem(_import(client, auth, body.encode(), "application/json"), 422)
+    assert problem["errors"][0]["pointer"].startswith("/regions/0/aliases")
+
+
+BILLION_LAUGHS = b"""
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (BILLION_LAUGHS, "aliases"),
+        (b"regions: " + b"[" * 1000 + b"]" * 1000, "deeper than 64"),
+        (b"regions:\n" + b"".join(b"  " * i + b"- \n" for i in range(1, 200)), "deeper than 64"),
+        (b"version: " + b"9" * 100_000, "more than 100 digits"),
+        (b"regions: [{slug: r, name: R, kind: city, <<: *x}]", "alias"),
+    ],
+    ids=["billion-laughs", "flow-nesting", "block-nesting", "huge-integer", "merge-alias"],
+)
+def test_hostile_yaml_imports_are_quick_422s(
+    client: TestClient, auth: dict[str, str], body: bytes, says: str
+) -> None:
+    started = time.monotonic()
+    problem = assert_problem(_import(client, auth, body, "application/yaml"), 422)
+    assert time.monotonic() - started < 5
+    assert says in problem["errors"][0]["detail"]
+
+
+def test_yaml_anchors_without_aliases_are_fine(client: TestClient, auth: dict[str, str]) -> None:
+    body = b"regions:\n  - &r {slug: anchored-town, name: Anchored, kind: city}\n"
+    response = _import(client, auth, body, "application/yaml")
+    assert response.status_code == 200, response.text
+
+
+# ------------------------------------------------------------ 5. errors are not amplified
+
+
+def test_a_million_invalid_topics_are_one_error(client: TestClient, auth: dict[str, str]) -> None:
+    topics = json.dumps(["nope"] * 1_000_000)
+    body = f'{{"policies": [{{"slug": "p", "title": "P", "kind": "plan", "topics": {topics}}}]}}'
+    response = _import(client, auth, body.encode(), "application/json")
+    problem = assert_problem(response, 422)
+    assert len(response.content) < 10_000
+    assert [e["pointer"] for e in problem["errors"]] == ["/policies/0/topics"]
+
+
+def test_errors_are_capped_with_their_total(client: TestClient, auth: dict[str, str]) -> None:
+    before = _count(client, "regions")
+    regions = [{"slug": f"bad-{i}", "name": "", "kind": "nowhere"} for i in range(3000)]
+    response = client.post("/api/v1/import", json={"regions": regions}, headers=auth)
+    problem = assert_problem(response, 422)
+    assert len(problem["errors"]) == 100
+    assert problem["errors_total"] == 6000
+    assert problem["detail"].startswith("6000 problem(s)")
+    assert len(response.content) < 50_000
+    assert _count(client, "regions") == before
+
+
+def test_record_errors_are_capped_too(client: TestClient, auth: dict[str, str]) -> None:
+    links = [{"actor": "state-council", "role": f"bad-{i}"} for i in range(500)]
+    policy = {"slug": "p", "title": "P", "kind": "plan", "actors": links}
+    response = client.post("/api/v1/policies", json=policy, headers=auth)
+    problem = assert_problem(response, 422)
+    assert len(problem["errors"]) == 100 and problem["errors_total"] == 500
+
+
+# ----------------------------------------------- 11. imports have a time budget of their own
+
+
+def test_http_imports_are_not_held_to_the_read_budget(
+    database: Database, session_factory: sessionmaker[Session], auth: dict[str, str]
+) -> None:
+    strict = create_app(
+        Settings(database_url=database.url, query_timeout_ms=50, rate_limit_per_second=0)
+    )
+    strict.dependency_overrides[get_session_factory] = lambda: session_factory
+    regions = [{"slug": f"budget-{i}", "name": f"Town {i}", "kind": "city"} for i in range(4000)]
+    with TestClient(strict, raise_server_exceptions=False) as client:
+        started = time.monotonic()
+        response = client.post("/api/v1/import", json={"regions": regions}, headers=auth)
+        assert time.monotonic() - started > 0.05, "the import must outlast the read budget"
+        assert response.status_code == 200, response.text
+        assert response.json()["counts"]["regions"]["created"] == 4000

@@ -173,6 +173,13 @@ async def reject_unknown_query_params(request: Request) -> None:
         )
 
 
+def restart_deadline(session: Session, milliseconds: int) -> None:
+    """Give the rest of a request a time budget of its own (an import's, not a read's):
+    the transaction that authenticated the request ends, and the next one gets the bound."""
+    session.rollback()
+    set_deadline(session, milliseconds)
+
+
 def local_url(url: URL) -> str:
     """A link to this server as path and query only: the ``Host`` header, which the client
     chose, is never written back into ``next`` or ``Link``."""

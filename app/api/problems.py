@@ -69,6 +69,10 @@ class Problem(BaseModel):
     detail: str = Field(examples=["no policy with id or slug 'nope'"])
     instance: str | None = Field(default=None, examples=["/api/v1/policies/nope"])
     errors: list[ProblemError] = Field(default_factory=list)
+    errors_total: int | None = Field(
+        default=None,
+        description="How many problems there were, when `errors` lists only the first ones.",
+    )
 
 
 def problem_response(
@@ -79,6 +83,7 @@ def problem_response(
     title: str | None = None,
     errors: list[ErrorDetail] | None = None,
     headers: dict[str, str] | None = None,
+    errors_total: int | None = None,
 ) -> JSONResponse:
     title = title or HTTPStatus(status).phrase
     body: dict[str, Any] = {
@@ -89,7 +94,12 @@ def problem_response(
         "instance": request.url.path,
     }
     if errors:
-        body["errors"] = [e.as_dict() for e in errors]
+        # However many there were, an answer lists at most max_errors (and says how many).
+        shown = request.app.state.settings.max_errors
+        total = max(errors_total or 0, len(errors))
+        body["errors"] = [e.as_dict() for e in errors[:shown]]
+        if total > len(body["errors"]):
+            body["errors_total"] = total
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
@@ -104,7 +114,13 @@ def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     elif status == 503:
         headers = {"Retry-After": "1"}
     return problem_response(
-        request, status, exc.detail, title=exc.title, errors=exc.errors, headers=headers
+        request,
+        status,
+        exc.detail,
+        title=exc.title,
+        errors=exc.errors,
+        headers=headers,
+        errors_total=exc.errors_total,
     )
 
 

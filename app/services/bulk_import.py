@@ -25,12 +25,20 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Literal
 
 import ijson  # type: ignore[import-untyped]  # no stubs published
+from ijson.common import ObjectBuilder  # type: ignore[import-untyped]
 from pydantic import ValidationError
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.errors import ErrorDetail, InvalidInput, TooLarge, pointer, validation_errors
+from app.errors import (
+    ErrorDetail,
+    ErrorList,
+    InvalidInput,
+    TooLarge,
+    pointer,
+    validation_errors,
+)
 from app.models import (
     Actor,
     Citation,
@@ -92,14 +100,32 @@ def dict_bundle(data: Any) -> BundleInput:
 
 
 _SCALAR_EVENTS = {"null", "boolean", "integer", "double", "number", "string"}
+_OPEN = {"start_map", "start_array"}
+_CLOSE = {"end_map", "end_array"}
+# How deep a bundle may nest (a record is at level 3: bundle, section, record). Checked on
+# each event as the stream is parsed, so a hostile body fails at its 65th bracket instead of
+# building every level (ijson's prefixed events cost O(depth) each: 20k levels took 1 GB).
+MAX_DEPTH = 64
 
 
-def json_bundle(open_stream: Callable[[], IO[bytes]]) -> BundleInput:
+def json_bundle(open_stream: Callable[[], IO[bytes]], max_depth: int = MAX_DEPTH) -> BundleInput:
     """A JSON bundle read as a stream: one pass for the top-level keys, one per section."""
 
-    def events(stream: IO[bytes]) -> Iterator[tuple[str, str, Any]]:
+    def events(stream: IO[bytes]) -> Iterator[tuple[int, str, Any]]:
+        """(depth before the event, event, value), refusing nesting beyond max_depth."""
+        depth = 0
         try:
-            yield from ijson.parse(stream, use_float=True)
+            for event, value in ijson.basic_parse(stream, use_float=True):
+                if event in _CLOSE:
+                    depth -= 1
+                yield depth, event, value
+                if event in _OPEN:
+                    depth += 1
+                    if depth > max_depth:
+                        raise InvalidInput(
+                            "the bundle nests too deeply",
+                            [ErrorDetail("", f"nested deeper than {max_depth} levels")],
+                        )
         except ijson.JSONError as exc:
             raise _syntax_error(open_stream, exc) from None
 
@@ -114,27 +140,49 @@ def json_bundle(open_stream: Callable[[], IO[bytes]]) -> BundleInput:
             raise InvalidInput(
                 "a bundle is a JSON/YAML object", [ErrorDetail("", "expected an object")]
             )
-        key, pending, item = "", False, None
-        for prefix, event, value in walk:
+        key, pending, in_section = "", False, False
+        for depth, event, value in walk:
             if pending:  # the first event of a top-level value
                 pending = False
                 if event == "start_array":
-                    header[key], counts[key], item = [], 0, f"{key}.item"
+                    header[key], counts[key], in_section = [], 0, True
                 else:
-                    header[key], item = ({} if event == "start_map" else value), None
-            elif event == "map_key" and prefix == "":
+                    header[key], in_section = ({} if event == "start_map" else value), False
+            elif depth == 1 and event == "map_key":
                 key, pending = value, True
-            elif prefix == item and (event in _SCALAR_EVENTS or event[:6] == "start_"):
+            elif depth == 2 and in_section and (event in _SCALAR_EVENTS or event in _OPEN):
                 counts[key] += 1
 
     def items(name: str) -> Iterator[Any]:
         with open_stream() as stream:
-            try:
-                yield from ijson.items(stream, f"{name}.item", use_float=True)
-            except ijson.JSONError as exc:
-                raise _syntax_error(open_stream, exc) from None
+            yield from _section_items(events(stream), name)
 
     return BundleInput(header=header, items=items, counts=counts)
+
+
+def _section_items(walk: Iterator[tuple[int, str, Any]], name: str) -> Iterator[Any]:
+    """The items of every top-level array named ``name``, each built whole."""
+    key, pending, in_section = "", False, False
+    builder: ObjectBuilder | None = None
+    for depth, event, value in walk:
+        if builder is not None:  # inside an item
+            builder.event(event, value)
+            if event in _CLOSE and depth == 2:
+                yield builder.value
+                builder = None
+        elif pending:
+            pending = False
+            in_section = event == "start_array" and key == name
+        elif depth == 1 and event == "map_key":
+            key, pending, in_section = value, True, False
+        elif depth == 2 and in_section:
+            if event in _OPEN:
+                builder = ObjectBuilder()
+                builder.event(event, value)
+            elif event in _SCALAR_EVENTS:
+                yield value
+        elif depth == 1 and event in _CLOSE:
+            in_section = False
 
 
 def _syntax_error(open_stream: Callable[[], IO[bytes]], exc: Exception) -> InvalidInput:
@@ -293,8 +341,8 @@ class _Ledger:
 class _Plan:
     """What pass 1 keeps: the spools, the ledger, and what is small (errors, parents, codes)."""
 
-    errors: list[ErrorDetail] = field(default_factory=list)
-    duplicates: list[ErrorDetail] = field(default_factory=list)
+    errors: ErrorList = field(default_factory=ErrorList)
+    duplicates: ErrorList = field(default_factory=ErrorList)
     spools: dict[ResourceName, _Spool] = field(default_factory=dict)
     ledger: _Ledger = field(default_factory=_Ledger)
     invalid: set[Key] = field(default_factory=set)
@@ -418,11 +466,12 @@ class _State:
     gone: dict[ResourceName, set[str]] = field(default_factory=dict)
 
 
-def _check(session: Session, plan: _Plan, mode: ImportMode) -> tuple[_State, list[ErrorDetail]]:
+def _check(session: Session, plan: _Plan, mode: ImportMode) -> tuple[_State, ErrorList]:
     """Every check that needs the whole bundle or the database; all problems, in order."""
     ledger = plan.ledger
     state = _State(ledger)
-    errors = list(plan.errors)
+    errors = ErrorList(plan.errors)
+    errors.total += plan.errors.total - len(plan.errors)  # those already left out
     for name in WRITE_ORDER:
         for found in _in_database(session, name, ledger.slugs(name)):
             ledger.mark_existing(name, found)
@@ -444,6 +493,7 @@ def _check(session: Session, plan: _Plan, mode: ImportMode) -> tuple[_State, lis
                 if s not in invalid and ledger.index_of(name, s) is None
             }
     errors.extend(plan.duplicates)
+    errors.total += plan.duplicates.total - len(plan.duplicates)
 
     # References: in the bundle, else in the database (and not about to be deleted).
     unknown: set[Key] = set()
@@ -892,7 +942,7 @@ def run_import(
         begin_write(session)  # imports queue behind each other instead of interleaving
         state, errors = _check(session, plan, mode)
         if errors:
-            raise InvalidInput(f"{len(errors)} problem(s) found; nothing was written", errors)
+            raise InvalidInput(f"{errors.total} problem(s) found; nothing was written", errors)
         return _write(session, plan, state, mode, progress, changed_by, chunk_size)
     finally:
         plan.close()

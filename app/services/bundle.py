@@ -20,6 +20,7 @@ from app.errors import ErrorDetail, InvalidInput, TooLarge
 from app.schemas.bundle import BUNDLE_FORMAT, BUNDLE_VERSION, ImportCounts, ImportReport
 from app.services.bulk_import import (
     CHUNK,
+    MAX_DEPTH,
     BundleInput,
     ImportMode,
     Progress,
@@ -35,15 +36,65 @@ __all__ = ["BundleInput", "ImportMode", "Progress"]
 SourceMap = Mapping[str, tuple[str, int]]
 
 
-def parse_bundle_text(text: str | bytes, *, syntax: Literal["json", "yaml"]) -> Any:
+class BoundedYamlLoader(yaml.SafeLoader):
+    """YAML's safe subset, bounded: no aliases (a 440-byte "billion laughs" expands to
+    gigabytes), at most MAX_DEPTH levels of nesting, integers of at most 100 digits."""
+
+    max_depth = MAX_DEPTH
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not accepted in a bundle", mark
+            )
+        self._depth += 1
+        if self._depth > self.max_depth:
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, f"nested deeper than {self.max_depth} levels", mark
+            )
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_bounded_int(self, node: Any) -> Any:
+        if len(str(node.value)) > 100:
+            raise yaml.constructor.ConstructorError(
+                None, None, "an integer of more than 100 digits", node.start_mark
+            )
+        return self.construct_yaml_int(node)
+
+
+BoundedYamlLoader.add_constructor("tag:yaml.org,2002:int", BoundedYamlLoader.construct_bounded_int)
+
+
+def parse_bundle_text(
+    text: str | bytes, *, syntax: Literal["json", "yaml"], max_depth: int = MAX_DEPTH
+) -> Any:
     """Parse a JSON or YAML document; a syntax error is an InvalidInput with its position."""
     try:
         if syntax == "json":
             return json.loads(text)
-        return yaml.safe_load(text)
+        loader = BoundedYamlLoader(text)
+        loader.max_depth = max_depth
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
     except json.JSONDecodeError as exc:
         detail = f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
         raise InvalidInput("the bundle is not valid JSON", [ErrorDetail("", detail)]) from None
+    except RecursionError:
+        detail = "nested too deeply"
+        raise InvalidInput("the bundle nests too deeply", [ErrorDetail("", detail)]) from None
+    except ValueError as exc:  # e.g. a JSON integer of more than 4300 digits
+        raise InvalidInput("the bundle is not valid JSON", [ErrorDetail("", str(exc))]) from None
     except yaml.YAMLError as exc:
         raise InvalidInput("the bundle is not valid YAML", [ErrorDetail("", str(exc))]) from None
 
@@ -58,9 +109,9 @@ def json_bundle_file(path: str | Path) -> BundleInput:
     return json_bundle(lambda: Path(path).open("rb"))
 
 
-def json_bundle_bytes(body: bytes) -> BundleInput:
+def json_bundle_bytes(body: bytes, max_depth: int = MAX_DEPTH) -> BundleInput:
     """A JSON bundle already in memory as bytes (a request body), parsed as a stream."""
-    return json_bundle(lambda: io.BytesIO(body))
+    return json_bundle(lambda: io.BytesIO(body), max_depth)
 
 
 def import_bundle(
