@@ -40,9 +40,10 @@ class Settings(BaseSettings):
         description="Addresses (or CIDR networks) of proxies whose X-Forwarded-For is "
         "believed; empty: none, the connecting address is the client.",
     )
-    cursor_secret: str = Field(
-        default="policydb-cursor-signing-key",
-        description="HMAC key that signs paging cursors so a tampered cursor is detected.",
+    cursor_secret: str | None = Field(
+        default=None,
+        description="HMAC key that signs paging cursors so a tampered cursor is detected; "
+        "unset: a random key generated on first start and kept in the database.",
     )
     facet_max_values: int = Field(default=30, ge=1, description="Values listed per facet.")
     facet_budget_ms: int = Field(default=2000, ge=10, description="Time budget per facet.")

@@ -17,15 +17,17 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.api.deps import get_session_factory
+from app.cli import secret_warning
 from app.config import Settings
 from app.main import create_app
-from app.models import Region
+from app.models import InstallationSecret, Region
 from app.services.bundle import import_bundle
 from app.services.bundle_files import read_csv_folder, write_csv_folder
+from app.services.installation import KNOWN_CURSOR_SECRETS, installation_secret, is_weak_secret
 from app.services.paging import CursorCodec
 from tests.conftest import Database, assert_problem
 
@@ -37,9 +39,10 @@ def app(database: Database) -> FastAPI:
     return create_app(Settings(database_url=database.url, rate_limit_per_second=0))
 
 
-def forge(app: FastAPI, payload: bytes) -> str:
-    """A cursor signed with the server's own secret, as someone who knows it could make."""
-    codec = CursorCodec(app.state.settings.cursor_secret)
+def forge(client: TestClient, payload: bytes) -> str:
+    """A cursor signed with the server's own secret, as someone who knew it could make."""
+    client.get("/api/v1/changes", params={"limit": 1})  # the codec is made on first use
+    codec: CursorCodec = client.app.state.cursor_codec  # type: ignore[attr-defined]
     token = base64.urlsafe_b64encode(payload).decode().rstrip("=")
     return f"{token}.{codec._sign(payload)}"
 
@@ -65,10 +68,8 @@ FORGED_PAYLOADS: list[Any] = [
 
 
 @pytest.mark.parametrize("payload", FORGED_PAYLOADS, ids=lambda p: json.dumps(p)[:40])
-def test_forged_changes_cursor_is_a_quick_400(
-    app: FastAPI, client: TestClient, payload: Any
-) -> None:
-    cursor = forge(app, json.dumps(payload).encode())
+def test_forged_changes_cursor_is_a_quick_400(client: TestClient, payload: Any) -> None:
+    cursor = forge(client, json.dumps(payload).encode())
     started = time.monotonic()
     response = client.get("/api/v1/changes", params={"since": cursor})
     assert time.monotonic() - started < 2
@@ -81,8 +82,8 @@ def test_forged_changes_cursor_is_a_quick_400(
     [b"not json", b"[" * 20_000, b'{"s": "history", "v": [{"n": "1e1000000"}]}', b"\xff\xfe"],
     ids=["not-json", "deep", "huge-exponent", "not-utf8"],
 )
-def test_forged_history_cursor_is_a_400(app: FastAPI, client: TestClient, payload: bytes) -> None:
-    cursor = forge(app, payload)
+def test_forged_history_cursor_is_a_400(client: TestClient, payload: bytes) -> None:
+    cursor = forge(client, payload)
     response = client.get("/api/v1/policies/1/history", params={"cursor": cursor})
     assert_problem(response, 400)
 
@@ -108,18 +109,20 @@ def test_malformed_cursors_are_400s(client: TestClient, path: str, cursor: str) 
     assert_problem(response, 400)
 
 
-def test_forged_list_cursor_of_wrong_types_is_a_400(app: FastAPI, client: TestClient) -> None:
+def test_forged_list_cursor_of_wrong_types_is_a_400(client: TestClient) -> None:
     sort = "title"
     for values in ([None, 1], [1, 1], ["a", "b"], ["a", 2**70], [{"n": "1e999999"}, 1]):
-        cursor = forge(app, json.dumps({"s": sort, "v": values}).encode())
+        cursor = forge(client, json.dumps({"s": sort, "v": values}).encode())
         response = client.get("/api/v1/policies", params={"sort": sort, "cursor": cursor})
         assert_problem(response, 400)
 
 
-def test_forged_search_cursor_is_a_400(app: FastAPI, client: TestClient) -> None:
+def test_forged_search_cursor_is_a_400(client: TestClient) -> None:
     for values in (["x", 1], [1.0, "x"], [float("1e308") * 10, 1]):
         payload = json.dumps({"s": "score", "v": values}).encode()
-        response = client.get("/api/v1/search", params={"q": "ai", "cursor": forge(app, payload)})
+        response = client.get(
+            "/api/v1/search", params={"q": "ai", "cursor": forge(client, payload)}
+        )
         assert_problem(response, 400)
 
 
@@ -618,3 +621,51 @@ def test_http_imports_are_not_held_to_the_read_budget(
         assert time.monotonic() - started > 0.05, "the import must outlast the read budget"
         assert response.status_code == 200, response.text
         assert response.json()["counts"]["regions"]["created"] == 4000
+
+
+# ------------------------------------------------- 1. the cursor secret is the installation's
+
+
+def test_the_cursor_secret_is_generated_once_and_kept(engine: Engine) -> None:
+    with Session(engine) as session:
+        first = installation_secret(session=session)
+    with Session(engine) as session:
+        assert installation_secret(session=session) == first
+        stored = session.scalar(select(InstallationSecret.value))
+    assert stored == first and len(first) >= 32
+    assert not is_weak_secret(first)
+    assert first not in KNOWN_CURSOR_SECRETS
+
+
+def test_cursors_are_signed_with_the_installation_secret(
+    database: Database, session_factory: sessionmaker[Session], session: Session
+) -> None:
+    fresh = create_app(Settings(database_url=database.url))  # no secret read yet
+    fresh.dependency_overrides[get_session_factory] = lambda: session_factory
+    client = TestClient(fresh, raise_server_exceptions=False)
+    page = client.get("/api/v1/policies", params={"limit": 1}).json()
+    cursor = page["next"].split("cursor=")[1]
+    secret = installation_secret(session=session)
+    token, signature = cursor.split(".")
+    payload = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    assert CursorCodec(secret)._sign(payload) == signature
+    public = CursorCodec("policydb-cursor-signing-key")
+    forged = f"{token}.{public._sign(payload)}"
+    assert_problem(client.get("/api/v1/policies", params={"limit": 1, "cursor": forged}), 400)
+
+
+def test_a_configured_cursor_secret_wins(database: Database) -> None:
+    configured = create_app(Settings(database_url=database.url, cursor_secret="x" * 40))
+    with TestClient(configured) as client:
+        page = client.get("/api/v1/policies", params={"limit": 1}).json()
+    token, signature = page["next"].split("cursor=")[1].split(".")
+    payload = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    assert CursorCodec("x" * 40)._sign(payload) == signature
+
+
+@pytest.mark.parametrize("secret", ["policydb-cursor-signing-key", "short"])
+def test_serve_warns_about_a_known_cursor_secret(secret: str) -> None:
+    assert is_weak_secret(secret)
+    assert secret_warning(Settings(cursor_secret=secret)) is not None
+    assert secret_warning(Settings(cursor_secret="a-long-random-value-0123456789")) is None
+    assert secret_warning(Settings(cursor_secret=None)) is None

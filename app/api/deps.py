@@ -25,6 +25,7 @@ from app.config import Settings
 from app.db import set_deadline
 from app.errors import BadQuery, ErrorDetail, KeyRevoked, NotAuthenticated, NotFound
 from app.models import ApiKey
+from app.services.installation import installation_secret
 from app.services.keys import authenticate, require_scope
 from app.services.paging import CursorCodec
 from app.services.queries import ListParams
@@ -87,8 +88,23 @@ def reading(request: Request) -> Iterator[None]:
         yield
 
 
-async def get_codec(settings: SettingsDep) -> CursorCodec:
-    return CursorCodec(settings.cursor_secret)
+async def get_codec(
+    request: Request, settings: SettingsDep, factory: SessionFactoryDep
+) -> CursorCodec:
+    """The cursor codec, keyed by POLICYDB_CURSOR_SECRET or else this installation's own
+    secret (made on first use, read once per process)."""
+    codec: CursorCodec | None = getattr(request.app.state, "cursor_codec", None)
+    if codec is None:
+        secret = settings.cursor_secret
+        if not secret:
+            secret = await run_in_threadpool(_stored_cursor_secret, factory)
+        codec = request.app.state.cursor_codec = CursorCodec(secret)
+    return codec
+
+
+def _stored_cursor_secret(factory: sessionmaker[Session]) -> str:
+    with factory() as session:
+        return installation_secret(session=session)
 
 
 CodecDep = Annotated[CursorCodec, Depends(get_codec)]
