@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     graph_max_nodes: int = Field(default=1000, ge=1)
     graph_max_depth: int = Field(default=4, ge=1)
     expand_max_depth: int = Field(default=10, ge=1, description="Relation chain depth.")
+    expand_max_links: int = Field(
+        default=200, ge=1, description="Policies listed in one relation chain."
+    )
     require_if_match: bool = Field(
         default=False, description="Writes without If-Match are refused (428)."
     )

@@ -669,3 +669,36 @@ def test_serve_warns_about_a_known_cursor_secret(secret: str) -> None:
     assert secret_warning(Settings(cursor_secret=secret)) is not None
     assert secret_warning(Settings(cursor_secret="a-long-random-value-0123456789")) is None
     assert secret_warning(Settings(cursor_secret=None)) is None
+
+
+# ----------------------------------------------------------- 11. expand=relations is capped
+
+
+def test_relation_chains_are_capped(client: TestClient, auth: dict[str, str]) -> None:
+    # A fan of 250 supported policies, each supporting one more: 500 reachable policies.
+    policies: list[dict[str, Any]] = [
+        {"slug": f"leaf-{i}", "title": f"Leaf {i}", "kind": "plan"} for i in range(250)
+    ]
+    policies += [
+        {
+            "slug": f"branch-{i}",
+            "title": f"Branch {i}",
+            "kind": "plan",
+            "related": [{"policy": f"leaf-{i}", "relation": "supports"}],
+        }
+        for i in range(250)
+    ]
+    root = {
+        "slug": "fan-root",
+        "title": "Root",
+        "kind": "plan",
+        "related": [{"policy": f"branch-{i}", "relation": "supports"} for i in range(250)],
+    }
+    response = client.post("/api/v1/import", json={"policies": [*policies, root]}, headers=auth)
+    assert response.status_code == 200, response.text
+    doc = client.get("/api/v1/policies/fan-root", params={"expand": "relations"}).json()
+    assert len(doc["relation_chain"]) == 200
+    assert doc["relation_chain_truncated"] is True
+    small = client.get("/api/v1/policies/branch-3", params={"expand": "relations"}).json()
+    assert [link["policy"] for link in small["relation_chain"]] == ["leaf-3"]
+    assert "relation_chain_truncated" not in small

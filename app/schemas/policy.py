@@ -112,6 +112,12 @@ class PolicyOut(RecordOut, PolicyRecord):
         "amends links, transitively.",
         exclude_if=lambda value: value is None,
     )
+    relation_chain_truncated: bool | None = Field(
+        default=None,
+        description="With `expand=relations`: true when the chain holds more policies than "
+        "the server lists (POLICYDB_EXPAND_MAX_LINKS).",
+        exclude_if=lambda value: value is None,
+    )
 
     @classmethod
     def from_model(cls, policy: Policy, *, read_only: bool = True) -> "PolicyOut":

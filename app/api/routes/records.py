@@ -264,15 +264,18 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
         with reading(request):
             if "relations" in expand:
                 doc = document(session, name, key)
-                chain = explore.relation_chain(
+                chain, truncated = explore.relation_chain(
                     session=session,
                     policy_id=doc["id"],
                     policy_slug=doc["slug"],
                     max_depth=settings.expand_max_depth,
+                    max_links=settings.expand_max_links,
                 )
                 doc["relation_chain"] = [
                     ChainLink(**link).model_dump(mode="json") for link in chain
                 ]
+                if truncated:
+                    doc["relation_chain_truncated"] = True
                 body = render(doc)
             else:
                 body = document_json(session, name, key)
