@@ -8,12 +8,20 @@ import base64
 import csv
 import io
 import json
+import os
+import resource
+import socket
+import subprocess
+import sys
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -25,11 +33,13 @@ from app.cli import secret_warning
 from app.config import Settings
 from app.main import create_app
 from app.models import InstallationSecret, Region
+from app.services import keys as key_service
+from app.services import migrations
 from app.services.bundle import import_bundle
-from app.services.bundle_files import read_csv_folder, write_csv_folder
+from app.services.bundle_files import read_bundle_path, read_csv_folder, write_csv_folder
 from app.services.installation import KNOWN_CURSOR_SECRETS, installation_secret, is_weak_secret
 from app.services.paging import CursorCodec
-from tests.conftest import Database, assert_problem
+from tests.conftest import ROOT, SEED, Database, assert_problem
 
 
 @pytest.fixture(scope="module")
@@ -702,3 +712,202 @@ def test_relation_chains_are_capped(client: TestClient, auth: dict[str, str]) ->
     small = client.get("/api/v1/policies/branch-3", params={"expand": "relations"}).json()
     assert [link["policy"] for link in small["relation_chain"]] == ["leaf-3"]
     assert "relation_chain_truncated" not in small
+
+
+# ---------------------------------------------- a real server under a memory cap, attacked
+
+# The server's address space is capped (RLIMIT_AS) at this: a parse that grew with its input
+# (the 20k-level JSON took 1 GB, a 51 MB array 1.3 GB, a YAML alias tree far more) would fail.
+MEMORY_CAP = 1024 * 1024 * 1024
+
+
+@dataclass
+class LiveServer:
+    base: str
+    auth: dict[str, str]
+    process: subprocess.Popen[bytes]
+
+    def alive(self) -> bool:
+        """The process still runs and answers its liveness probe at once."""
+        if self.process.poll() is not None:
+            return False
+        return httpx.get(f"{self.base}/healthz", timeout=2).status_code == 200
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _cap_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+
+
+def _serve(database: Database, **settings: str) -> LiveServer:
+    """``policydb serve`` on a migrated, seeded database, with an admin key."""
+    migrations.upgrade(database.url)
+    engine = database.engine()
+    with Session(engine) as session:
+        data, source_map = read_bundle_path(SEED)
+        import_bundle(session=session, data=data, source_map=source_map, changed_by="seed")
+        _key, secret = key_service.create_key(session=session, name="live", scope="admin")
+    engine.dispose()
+    port = _free_port()
+    env = {
+        **os.environ,
+        "POLICYDB_DATABASE_URL": database.url,
+        "POLICYDB_PORT": str(port),
+        "MALLOC_ARENA_MAX": "2",  # glibc reserves 64 MB of address space per thread arena
+        **{f"POLICYDB_{k.upper()}": v for k, v in settings.items()},
+    }
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "policydb"), "serve"],
+        cwd=ROOT,
+        env=env,
+        preexec_fn=_cap_memory,
+        stderr=subprocess.DEVNULL,
+    )
+    live = LiveServer(f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {secret}"}, process)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{live.base}/readyz", timeout=1).status_code == 200:
+                return live
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    process.terminate()
+    raise RuntimeError("the server did not start")
+
+
+def _stop(live: LiveServer) -> None:
+    if live.process.poll() is None:
+        live.process.terminate()
+        live.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def live(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    database = Database(request.param, tmp_path_factory.mktemp(f"live-{request.param}"))
+    try:
+        server = _serve(database, rate_limit_per_second="0")
+        try:
+            yield server
+        finally:
+            _stop(server)
+    finally:
+        database.drop()
+
+
+def _policies(n: int) -> bytes:
+    return json.dumps(
+        {
+            "policies": [
+                {
+                    "slug": f"bulk-{i}",
+                    "title": f"Bulk policy {i} " + "x" * 400,
+                    "kind": "plan",
+                    "summary": "y" * 200,
+                    "topics": ["artificial_intelligence"],
+                }
+                for i in range(n)
+            ]
+        }
+    ).encode()
+
+
+BILLION_LAUGHS_9 = b'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + b"".join(
+    b"%c: &%c [%s]\n" % (98 + i, 98 + i, b",".join([b"*%c" % (97 + i)] * 9)) for i in range(8)
+)
+DEEP_JSON = b'{"policies": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}"
+ARRAY_51MB = b"[" + b"{}," * (17 * 1024 * 1024) + b"{}]"
+MILLION_TOPICS = json.dumps(
+    {"policies": [{"slug": "p", "title": "t", "kind": "plan", "topics": ["x"] * 1_000_000}]}
+).encode()
+
+# (name, method, path, body, content type, with the admin key?, expected status)
+ATTACKS = [
+    ("deep-json-import-without-key", "POST", "/api/v1/import", DEEP_JSON, "json", False, 401),
+    ("deep-json-import", "POST", "/api/v1/import", DEEP_JSON, "json", True, 422),
+    ("51MB-array-without-key", "POST", "/api/v1/policies", ARRAY_51MB, "json", False, 401),
+    ("51MB-array-with-key", "POST", "/api/v1/policies", ARRAY_51MB, "json", True, 413),
+    ("million-topics", "POST", "/api/v1/import", MILLION_TOPICS, "json", True, 422),
+    ("billion-laughs", "POST", "/api/v1/import", BILLION_LAUGHS_9, "yaml", True, 422),
+    ("deep-yaml", "POST", "/api/v1/import", b"a: " + b"[" * 100_000, "yaml", True, 422),
+    (
+        "huge-yaml-integer",
+        "POST",
+        "/api/v1/import",
+        b"version: " + b"9" * 100_000,
+        "yaml",
+        True,
+        422,
+    ),
+]
+
+
+@pytest.mark.parametrize("attack", ATTACKS, ids=[a[0] for a in ATTACKS])
+def test_attacks_on_a_memory_capped_server(live: LiveServer, attack: tuple[Any, ...]) -> None:
+    _name, method, path, body, syntax, keyed, expected = attack
+    headers = {"Content-Type": f"application/{syntax}", **(live.auth if keyed else {})}
+    started = time.monotonic()
+    try:
+        response = httpx.request(
+            method, live.base + path, content=body, headers=headers, timeout=60
+        )
+    except httpx.TransportError:  # refused mid-upload: the server closed before reading it all
+        assert not keyed and expected == 401
+    else:
+        assert response.status_code == expected, response.text[:500]
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert len(response.content) < 20_000
+    assert time.monotonic() - started < 30
+    assert live.alive()
+
+
+def test_a_large_import_within_the_documented_limits_succeeds(live: LiveServer) -> None:
+    body = _policies(20_000)
+    assert 13_000_000 < len(body) < 50 * 1024 * 1024
+    headers = {**live.auth, "Content-Type": "application/json"}
+    response = httpx.post(f"{live.base}/api/v1/import", content=body, headers=headers, timeout=300)
+    assert response.status_code == 200, response.text[:500]
+    assert response.json()["counts"]["policies"]["created"] == 20_000
+    assert live.alive()
+
+
+def test_healthz_answers_while_an_attack_is_parsed(live: LiveServer) -> None:
+    headers = {**live.auth, "Content-Type": "application/json"}
+    body = b'{"policies": [' + b"{}," * (12 * 1024 * 1024) + b"{}]}"
+    with ThreadPoolExecutor(1) as pool:
+        attack = pool.submit(
+            httpx.post, f"{live.base}/api/v1/import", content=body, headers=headers, timeout=120
+        )
+        time.sleep(0.5)
+        while not attack.done():
+            started = time.monotonic()
+            assert live.alive()
+            assert time.monotonic() - started < 2, "the event loop is blocked"
+            time.sleep(0.2)
+        assert attack.result().status_code == 413
+
+
+def test_forwarded_for_from_loopback_does_not_escape_the_rate_limit(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    database = Database("sqlite", tmp_path_factory.mktemp("live-rate"))
+    server = _serve(database, rate_limit_per_second="0.2", rate_limit_burst="3")
+    try:
+        statuses = [
+            httpx.get(
+                f"{server.base}/api/v1/vocabularies", headers={"X-Forwarded-For": f"10.0.0.{i}"}
+            ).status_code
+            for i in range(5)
+        ]
+        assert statuses == [200, 200, 200, 429, 429]
+        assert all(httpx.get(f"{server.base}/healthz").status_code == 200 for _ in range(10))
+    finally:
+        _stop(server)
