@@ -911,3 +911,14 @@ def test_forwarded_for_from_loopback_does_not_escape_the_rate_limit(
         assert all(httpx.get(f"{server.base}/healthz").status_code == 200 for _ in range(10))
     finally:
         _stop(server)
+
+
+def test_too_many_records_are_refused_while_counting(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    # 13 million empty records in 40 MB: refused at record 200,001, not after counting all.
+    body = b'{"policies": [' + b"{}," * (13 * 1024 * 1024) + b"{}]}"
+    started = time.monotonic()
+    problem = assert_problem(_import(client, auth, body, "application/json"), 413)
+    assert "more than 200000 records" in problem["detail"]
+    assert time.monotonic() - started < 4, time.monotonic() - started

@@ -108,8 +108,16 @@ _CLOSE = {"end_map", "end_array"}
 MAX_DEPTH = 64
 
 
-def json_bundle(open_stream: Callable[[], IO[bytes]], max_depth: int = MAX_DEPTH) -> BundleInput:
-    """A JSON bundle read as a stream: one pass for the top-level keys, one per section."""
+def json_bundle(
+    open_stream: Callable[[], IO[bytes]],
+    max_depth: int = MAX_DEPTH,
+    max_records: int | None = None,
+) -> BundleInput:
+    """A JSON bundle read as a stream: one pass for the top-level keys, one per section.
+
+    With ``max_records``, the first pass stops (TooLarge) as soon as the bundle holds more.
+    """
+    seen = 0
 
     def events(stream: IO[bytes]) -> Iterator[tuple[int, str, Any]]:
         """(depth before the event, event, value), refusing nesting beyond max_depth."""
@@ -152,6 +160,9 @@ def json_bundle(open_stream: Callable[[], IO[bytes]], max_depth: int = MAX_DEPTH
                 key, pending = value, True
             elif depth == 2 and in_section and (event in _SCALAR_EVENTS or event in _OPEN):
                 counts[key] += 1
+                seen += 1
+                if max_records is not None and seen > max_records:
+                    raise TooLarge(f"the bundle has more than {max_records} records per request")
 
     def items(name: str) -> Iterator[Any]:
         with open_stream() as stream:

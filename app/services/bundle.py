@@ -109,9 +109,11 @@ def json_bundle_file(path: str | Path) -> BundleInput:
     return json_bundle(lambda: Path(path).open("rb"))
 
 
-def json_bundle_bytes(body: bytes, max_depth: int = MAX_DEPTH) -> BundleInput:
+def json_bundle_bytes(
+    body: bytes, max_depth: int = MAX_DEPTH, max_records: int | None = None
+) -> BundleInput:
     """A JSON bundle already in memory as bytes (a request body), parsed as a stream."""
-    return json_bundle(lambda: io.BytesIO(body), max_depth)
+    return json_bundle(lambda: io.BytesIO(body), max_depth, max_records)
 
 
 def import_bundle(

@@ -98,7 +98,7 @@ async def import_(
     # stream (records are validated one at a time); YAML is parsed whole.
     depth = settings.max_json_depth
     if syntax == "json":
-        data = await run_in_threadpool(json_bundle_bytes, body, depth)
+        data = await run_in_threadpool(json_bundle_bytes, body, depth, settings.max_import_records)
     else:
         data = await run_in_threadpool(parse_bundle_text, body, syntax=syntax, max_depth=depth)
     return await run_in_threadpool(
