@@ -825,6 +825,7 @@ BILLION_LAUGHS_9 = b'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol
 )
 DEEP_JSON = b'{"policies": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}"
 ARRAY_51MB = b"[" + b"{}," * (17 * 1024 * 1024) + b"{}]"
+BAD_RECORDS = json.dumps({"regions": [{"slug": "X", "kind": "no"}] * 100_000}).encode()
 MILLION_TOPICS = json.dumps(
     {"policies": [{"slug": "p", "title": "t", "kind": "plan", "topics": ["x"] * 1_000_000}]}
 ).encode()
@@ -836,6 +837,7 @@ ATTACKS = [
     ("51MB-array-without-key", "POST", "/api/v1/policies", ARRAY_51MB, "json", False, 401),
     ("51MB-array-with-key", "POST", "/api/v1/policies", ARRAY_51MB, "json", True, 413),
     ("million-topics", "POST", "/api/v1/import", MILLION_TOPICS, "json", True, 422),
+    ("100k-invalid-records", "POST", "/api/v1/import", BAD_RECORDS, "json", True, 422),
     ("billion-laughs", "POST", "/api/v1/import", BILLION_LAUGHS_9, "yaml", True, 422),
     ("deep-yaml", "POST", "/api/v1/import", b"a: " + b"[" * 100_000, "yaml", True, 422),
     (
@@ -922,3 +924,39 @@ def test_too_many_records_are_refused_while_counting(
     problem = assert_problem(_import(client, auth, body, "application/json"), 413)
     assert "more than 200000 records" in problem["detail"]
     assert time.monotonic() - started < 4, time.monotonic() - started
+
+
+@pytest.mark.parametrize(
+    ("secret", "warned"), [("policydb-cursor-signing-key", True), ("q" * 40, False), (None, False)]
+)
+def test_serve_warns_when_started_with_a_known_cursor_secret(
+    tmp_path: Path, secret: str | None, warned: bool
+) -> None:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "POLICYDB_DATABASE_URL": f"sqlite:///{tmp_path / 'warn.sqlite3'}",
+        "POLICYDB_PORT": str(port),
+        "POLICYDB_SEED_ON_START": "false",
+    }
+    env.pop("POLICYDB_CURSOR_SECRET", None)
+    if secret is not None:
+        env["POLICYDB_CURSOR_SECRET"] = secret
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "policydb"), "serve"],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+    finally:
+        process.terminate()
+        _out, err = process.communicate(timeout=10)
+    assert ("warning: POLICYDB_CURSOR_SECRET" in err.decode()) == warned

@@ -124,7 +124,9 @@ def _iso_4217(code: str) -> str:
 IsoRegionCode = Annotated[
     str, AfterValidator(_iso_3166), Field(examples=["CN", "CN-SH", "US"], max_length=10)
 ]
-CurrencyCode = Annotated[str, AfterValidator(_iso_4217), Field(examples=["CNY", "USD"])]
+CurrencyCode = Annotated[
+    str, AfterValidator(_iso_4217), Field(examples=["CNY", "USD"], max_length=3)
+]
 
 
 class WriteModel(BaseModel):
