@@ -219,6 +219,23 @@ def test_control_characters_are_refused_on_write(
     assert client.get("/api/v1/regions/tianjin").json().get("description") != text
 
 
+def test_nul_in_written_slugs_and_references_is_a_422(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    before = _count(client, "regions")
+    for region in (
+        {"slug": "nul\u0000town", "name": "Nul", "kind": "city"},
+        {"slug": "nul-town", "name": "Nul", "kind": "city", "parent": "cn\u0000"},
+    ):
+        body = json.dumps(region).encode()  # the NUL travels as the escape \u0000
+        assert b"\\u0000" in body
+        headers = {**auth, "Content-Type": "application/json"}
+        response = client.post("/api/v1/regions", content=body, headers=headers)
+        problem = assert_problem(response, 422)
+        assert problem["errors"][0]["pointer"] in ("/body/slug", "/body/parent")
+    assert _count(client, "regions") == before
+
+
 def test_lone_surrogates_are_refused(client: TestClient, auth: dict[str, str]) -> None:
     body = b'{"slug": "ctl-region", "name": "Zone \\ud800", "kind": "city"}'
     headers = {**auth, "Content-Type": "application/json"}
@@ -960,3 +977,13 @@ def test_serve_warns_when_started_with_a_known_cursor_secret(
         process.terminate()
         _out, err = process.communicate(timeout=10)
     assert ("warning: POLICYDB_CURSOR_SECRET" in err.decode()) == warned
+
+
+def test_key_checks_while_the_database_is_down_are_503s_not_500s(tmp_path: Path) -> None:
+    down = create_app(Settings(database_url=f"sqlite:///{tmp_path}/missing/dir/db.sqlite3"))
+    key = {"Authorization": "Bearer pdb_whoever"}
+    with TestClient(down, raise_server_exceptions=False) as client:
+        response = client.post("/api/v1/regions", json={}, headers=key)
+        assert_problem(response, 503)
+        assert response.headers["retry-after"]
+        assert_problem(client.get("/api/v1/policies", headers=key), 503)

@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URL
@@ -234,6 +235,8 @@ def key_check(app: FastAPI) -> Callable[[Scope, str], Awaitable[KeyVerdict]]:
                 return KeyVerdict(None, 401, exc.detail)
             except KeyRevoked as exc:
                 return KeyVerdict(None, 403, exc.detail)
+            except DBAPIError:  # the routes answer 503 for reads; writes wait for the database
+                return KeyVerdict(None, 503, "the database is unavailable; retry shortly")
             return KeyVerdict(key.name)
 
     async def check(scope: Scope, authorization: str) -> KeyVerdict:
@@ -247,6 +250,8 @@ def key_check(app: FastAPI) -> Callable[[Scope, str], Awaitable[KeyVerdict]]:
         if cached is not None and now - cached[0] < KEY_VERDICT_SECONDS:
             return cached[1]
         verdict = await run_in_threadpool(lookup, secret)
+        if verdict.status == 503:
+            return verdict
         cache[digest] = (now, verdict)
         if len(cache) > 4096:
             cache.popitem(last=False)

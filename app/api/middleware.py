@@ -75,6 +75,8 @@ _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # every other body is one record or a key, held to max_record_body_bytes.
 _BULK_PATHS = frozenset({"/api/v1/import"})
 
+_REFUSALS = {401: "Authentication required", 403: "API key revoked", 503: "Service unavailable"}
+
 KeyCheck = Callable[[Scope, str], Awaitable["KeyVerdict"]]
 
 
@@ -167,8 +169,10 @@ class GuardMiddleware:
                     )
                 else:
                     status, detail = verdict.status, verdict.detail
-                title = "Authentication required" if status == 401 else "API key revoked"
+                title = _REFUSALS[status]
                 extra = [(b"www-authenticate", b"Bearer")] if status == 401 else []
+                if status == 503:
+                    extra = [(b"retry-after", b"5")]
                 await refuse(status, title, detail, extra)
             elif declared and not (declared.isascii() and declared.isdigit()):
                 await refuse(400, "Bad request", "the Content-Length header is not a number", [])
