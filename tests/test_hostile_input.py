@@ -619,6 +619,12 @@ def test_a_million_invalid_topics_are_one_error(client: TestClient, auth: dict[s
     response = _import(client, auth, body.encode(), "application/json")
     problem = assert_problem(response, 422)
     assert len(response.content) < 10_000
+    # Refused whole while the stream is read (too many values for one record).
+    assert [e["pointer"] for e in problem["errors"]] == ["/policies/0"]
+    # Under that bound, the schema's own limit gives one error, not one per topic.
+    topics = json.dumps(["nope"] * 50_000)
+    body = f'{{"policies": [{{"slug": "p", "title": "P", "kind": "plan", "topics": {topics}}}]}}'
+    problem = assert_problem(_import(client, auth, body.encode(), "application/json"), 422)
     assert [e["pointer"] for e in problem["errors"]] == ["/policies/0/topics"]
 
 
@@ -1008,3 +1014,15 @@ def test_key_checks_while_the_database_is_down_are_503s_not_500s(tmp_path: Path)
         assert_problem(response, 503)
         assert response.headers["retry-after"]
         assert_problem(client.get("/api/v1/policies", headers=key), 503)
+
+
+def test_a_json_record_of_too_many_values_is_refused_before_it_is_built(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    # 400,000 one-element lists in one record: once 520 MB of objects before validation.
+    topics = "[" + ",".join(["[1]"] * 400_000) + "]"
+    body = f'{{"policies": [{{"slug": "p", "title": "P", "kind": "plan", "topics": {topics}}}]}}'
+    problem = assert_problem(_import(client, auth, body.encode(), "application/json"), 422)
+    assert problem["errors"] == [
+        {"pointer": "/policies/0", "detail": "a record of more than 100000 values"}
+    ]

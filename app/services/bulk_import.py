@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Literal
 
 import ijson  # type: ignore[import-untyped]  # no stubs published
-from ijson.common import ObjectBuilder  # type: ignore[import-untyped]
 from pydantic import ValidationError
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -102,10 +101,12 @@ def dict_bundle(data: Any) -> BundleInput:
 _SCALAR_EVENTS = {"null", "boolean", "integer", "double", "number", "string"}
 _OPEN = {"start_map", "start_array"}
 _CLOSE = {"end_map", "end_array"}
-# How deep a bundle may nest (a record is at level 3: bundle, section, record). Checked on
-# each event as the stream is parsed, so a hostile body fails at its 65th bracket instead of
-# building every level (ijson's prefixed events cost O(depth) each: 20k levels took 1 GB).
+# How deep a bundle may nest (a record is at level 3: bundle, section, record), and how many
+# values (scalars, lists, maps) one record may hold. Both are checked on the first pass over
+# the stream, event by event, before any record is built: a 20k-level body once took 1 GB
+# (ijson's prefixed events cost O(depth) each), one record of 4M values 520 MB.
 MAX_DEPTH = 64
+MAX_RECORD_VALUES = 100_000
 
 
 def json_bundle(
@@ -113,87 +114,77 @@ def json_bundle(
     max_depth: int = MAX_DEPTH,
     max_records: int | None = None,
 ) -> BundleInput:
-    """A JSON bundle read as a stream: one pass for the top-level keys, one per section.
+    """A JSON bundle read as a stream: one pass for the top-level keys and the bounds, then
+    one per section (ijson builds the records; the first pass made sure it safely can).
 
     With ``max_records``, the first pass stops (TooLarge) as soon as the bundle holds more.
     """
-    seen = 0
-
-    def events(stream: IO[bytes]) -> Iterator[tuple[int, str, Any]]:
-        """(depth before the event, event, value), refusing nesting beyond max_depth."""
-        depth = 0
-        try:
-            for event, value in ijson.basic_parse(stream, use_float=True):
-                if event in _CLOSE:
-                    depth -= 1
-                yield depth, event, value
-                if event in _OPEN:
-                    depth += 1
-                    if depth > max_depth:
-                        raise InvalidInput(
-                            "the bundle nests too deeply",
-                            [ErrorDetail("", f"nested deeper than {max_depth} levels")],
-                        )
-        except ijson.JSONError as exc:
-            raise _syntax_error(open_stream, exc) from None
-
     header: dict[str, Any] = {}
     counts: dict[str, int] = {}
     with open_stream() as stream:
-        walk = events(stream)
-        first = next(walk, None)
-        if first is None or first[1] != "start_map":
-            for _ in walk:  # a syntax error anywhere is reported as such
-                pass
-            raise InvalidInput(
-                "a bundle is a JSON/YAML object", [ErrorDetail("", "expected an object")]
+        try:
+            _first_pass(
+                ijson.basic_parse(stream, use_float=True), header, counts, max_depth, max_records
             )
-        key, pending, in_section = "", False, False
-        for depth, event, value in walk:
-            if pending:  # the first event of a top-level value
-                pending = False
-                if event == "start_array":
-                    header[key], counts[key], in_section = [], 0, True
-                else:
-                    header[key], in_section = ({} if event == "start_map" else value), False
-            elif depth == 1 and event == "map_key":
-                key, pending = value, True
-            elif depth == 2 and in_section and (event in _SCALAR_EVENTS or event in _OPEN):
-                counts[key] += 1
-                seen += 1
-                if max_records is not None and seen > max_records:
-                    raise TooLarge(f"the bundle has more than {max_records} records per request")
+        except ijson.JSONError as exc:
+            raise _syntax_error(open_stream, exc) from None
 
     def items(name: str) -> Iterator[Any]:
         with open_stream() as stream:
-            yield from _section_items(events(stream), name)
+            try:
+                yield from ijson.items(stream, f"{name}.item", use_float=True)
+            except ijson.JSONError as exc:
+                raise _syntax_error(open_stream, exc) from None
 
     return BundleInput(header=header, items=items, counts=counts)
 
 
-def _section_items(walk: Iterator[tuple[int, str, Any]], name: str) -> Iterator[Any]:
-    """The items of every top-level array named ``name``, each built whole."""
-    key, pending, in_section = "", False, False
-    builder: ObjectBuilder | None = None
-    for depth, event, value in walk:
-        if builder is not None:  # inside an item
-            builder.event(event, value)
-            if event in _CLOSE and depth == 2:
-                yield builder.value
-                builder = None
-        elif pending:
+def _first_pass(
+    events: Iterator[tuple[str, Any]],
+    header: dict[str, Any],
+    counts: dict[str, int],
+    max_depth: int,
+    max_records: int | None,
+) -> None:
+    """Fill in the top-level keys and section counts; refuse what is too deep or too big."""
+    first = next(events, None)
+    if first is None or first[0] != "start_map":
+        for _ in events:  # a syntax error anywhere is reported as such
+            pass
+        raise InvalidInput(
+            "a bundle is a JSON/YAML object", [ErrorDetail("", "expected an object")]
+        )
+    depth, key, pending, in_section = 1, "", False, False
+    seen = values = 0
+    for event, value in events:
+        if event in _CLOSE:
+            depth -= 1
+            continue
+        if pending:  # the first event of a top-level value
             pending = False
-            in_section = event == "start_array" and key == name
+            if event == "start_array":
+                header[key], counts[key], in_section = [], 0, True
+            else:
+                header[key], in_section = ({} if event == "start_map" else value), False
         elif depth == 1 and event == "map_key":
-            key, pending, in_section = value, True, False
-        elif depth == 2 and in_section:
-            if event in _OPEN:
-                builder = ObjectBuilder()
-                builder.event(event, value)
-            elif event in _SCALAR_EVENTS:
-                yield value
-        elif depth == 1 and event in _CLOSE:
-            in_section = False
+            key, pending = value, True
+        elif depth == 2 and in_section and event != "map_key":  # a record begins
+            counts[key] += 1
+            seen += 1
+            values = 0
+            if max_records is not None and seen > max_records:
+                raise TooLarge(f"the bundle has more than {max_records} records per request")
+        elif depth > 2 and in_section and event != "map_key":
+            values += 1
+            if values > MAX_RECORD_VALUES:
+                where = pointer(key, counts[key] - 1)
+                detail = f"a record of more than {MAX_RECORD_VALUES} values"
+                raise InvalidInput("a record is too large", [ErrorDetail(where, detail)])
+        if event in _OPEN:
+            depth += 1
+            if depth > max_depth:
+                detail = f"nested deeper than {max_depth} levels"
+                raise InvalidInput("the bundle nests too deeply", [ErrorDetail("", detail)])
 
 
 def _syntax_error(open_stream: Callable[[], IO[bytes]], exc: Exception) -> InvalidInput:
