@@ -9,7 +9,7 @@ from fastapi_offline import FastAPIOffline
 from app.api.deps import key_check, read_slots
 from app.api.middleware import GuardMiddleware
 from app.api.problems import COMMON_PROBLEMS, install_problem_handlers, problem_responses
-from app.api.routes import admin, bundle, explore, meta, records, sources
+from app.api.routes import admin, bundle, explore, linked, meta, records, sources
 from app.config import Settings, get_settings
 from app.db import make_engine, make_session_factory
 from app.schemas.bundle import Bundle
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for endpoints in records.ENDPOINTS:
         app.include_router(records.build_router(endpoints), prefix="/api/v1")
     app.include_router(sources.router)
+    app.include_router(linked.router)
     app.include_router(bundle.router)
     app.include_router(admin.router)
     app.include_router(explore.router)

@@ -2,12 +2,12 @@
 
 import csv
 import io
-import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
+from pydantic_core import to_json
 
 from app.safe_text import csv_cell
 
@@ -18,32 +18,41 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    return csv_cell(str(value))
+        return to_json(value).decode()  # nested values as compact JSON, as the API sends them
+    return csv_cell(str(value))  # never a formula to a spreadsheet
 
 
-def stream_rows(
-    pages: Iterator[list[dict[str, Any]]], out: type[BaseModel], fmt: str, name: str
+def _headers(name: str, fmt: str) -> dict[str, str]:
+    return {"Content-Disposition": f'inline; filename="{name}.{fmt}"'}
+
+
+def stream_csv(
+    pages: Iterator[list[dict[str, Any]]], out: type[BaseModel], name: str
 ) -> StreamingResponse:
-    """Render pages of documents as CSV (nested values as JSON cells) or one JSON per line."""
+    """Pages of documents as CSV: one row per record, nested values as JSON cells."""
     columns = list(out.model_fields)
 
     def body() -> Iterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        if fmt == "csv":
-            writer.writerow(columns)
+        writer.writerow(columns)
         for items in pages:
-            for data in items:
-                if fmt == "csv":
-                    writer.writerow([_cell(data.get(c)) for c in columns])
-                else:
-                    buffer.write(json.dumps(data, ensure_ascii=False) + "\n")
+            writer.writerows([_cell(data.get(c)) for c in columns] for data in items)
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
-        if fmt == "csv" and buffer.getvalue():
-            yield buffer.getvalue()
 
-    headers = {"Content-Disposition": f'inline; filename="{name}.{fmt}"'}
-    return StreamingResponse(body(), media_type=MEDIA_TYPES[fmt], headers=headers)
+    return StreamingResponse(body(), media_type=MEDIA_TYPES["csv"], headers=_headers(name, "csv"))
+
+
+def stream_ndjson(pages: Iterator[Sequence[bytes]], name: str) -> StreamingResponse:
+    """Pages of documents, already JSON, one per line."""
+
+    def body() -> Iterator[bytes]:
+        for items in pages:
+            if items:
+                yield b"\n".join(items) + b"\n"
+
+    return StreamingResponse(
+        body(), media_type=MEDIA_TYPES["ndjson"], headers=_headers(name, "ndjson")
+    )

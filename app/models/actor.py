@@ -29,7 +29,7 @@ class Actor(RecordMixin, Base):
     region: Mapped["Region | None"] = relationship()
     parent: Mapped["Actor | None"] = relationship(remote_side="Actor.id", back_populates="children")
     children: Mapped[list["Actor"]] = relationship(
-        back_populates="parent", order_by="Actor.name", viewonly=True
+        back_populates="parent", order_by="[Actor.name, Actor.id]", viewonly=True
     )
     policy_links: Mapped[list["PolicyActor"]] = relationship(
         back_populates="actor", viewonly=True, order_by="PolicyActor.id"

@@ -27,7 +27,7 @@ class Region(RecordMixin, Base):
         remote_side="Region.id", back_populates="children"
     )
     children: Mapped[list["Region"]] = relationship(
-        back_populates="parent", order_by="Region.name", viewonly=True
+        back_populates="parent", order_by="[Region.name, Region.id]", viewonly=True
     )
     policy_links: Mapped[list["PolicyRegion"]] = relationship(
         back_populates="region", viewonly=True, order_by="PolicyRegion.id"

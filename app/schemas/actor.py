@@ -14,14 +14,20 @@ from app.schemas.common import (
     Text,
     WriteModel,
 )
-from app.schemas.links import GoalRef, PolicyRef, citations_out, goal_ref
+from app.schemas.links import EMBEDDED_LINKS, GoalRef, PolicyRef, citations_out, goal_ref
 from app.vocabularies import ActorKind
 
 
 class ActorRecord(WriteModel):
     """An actor as written: in a POST/PUT body or an import bundle."""
 
-    READ_ONLY = RECORD_READ_ONLY | {"children", "policies", "goals"}
+    READ_ONLY = RECORD_READ_ONLY | {
+        "children",
+        "policies",
+        "policies_total",
+        "goals",
+        "goals_total",
+    }
 
     slug: Slug = Field(examples=["ministry-of-education"])
     name: Text = Field(max_length=300, examples=["Ministry of Education"])
@@ -47,8 +53,16 @@ class ActorOut(RecordOut, ActorRecord):
     READ_ONLY = frozenset()
 
     children: list[ActorRef]
-    policies: list[PolicyRef] = Field(description="Policies this actor is linked to, by role.")
-    goals: list[GoalRef]
+    policies: list[PolicyRef] = Field(
+        description=f"The first {EMBEDDED_LINKS} policies this actor is linked to, by role; "
+        "all of them are paged from `GET /api/v1/actors/{key}/policies`."
+    )
+    policies_total: int = Field(description="How many policy links this actor has.")
+    goals: list[GoalRef] = Field(
+        description=f"The first {EMBEDDED_LINKS} goals this actor set; all of them are "
+        "listed by `GET /api/v1/goals?actor={key}`."
+    )
+    goals_total: int = Field(description="How many goals this actor set.")
 
     @classmethod
     def from_model(cls, actor: Actor, *, read_only: bool = True) -> "ActorOut":
@@ -68,13 +82,17 @@ class ActorOut(RecordOut, ActorRecord):
             citations=citations_out(actor.citations, read_only=read_only),
             children=[],
             policies=[],
+            policies_total=0,
             goals=[],
+            goals_total=0,
         )
         if read_only:
             out.children = [ActorRef(slug=c.slug, name=c.name, kind=c.kind) for c in actor.children]
             out.policies = [
                 PolicyRef(policy=link.policy.slug, title=link.policy.title, role=link.role)
-                for link in actor.policy_links
+                for link in actor.policy_links[:EMBEDDED_LINKS]
             ]
-            out.goals = [goal_ref(g) for g in actor.goals]
+            out.policies_total = len(actor.policy_links)
+            out.goals = [goal_ref(g) for g in actor.goals[:EMBEDDED_LINKS]]
+            out.goals_total = len(actor.goals)
         return out

@@ -46,12 +46,25 @@ class RelationLink(WriteModel):
     policy_title: str | None = Field(default=None, json_schema_extra=_RO)
 
 
+# A record embeds at most this many of its linked policies (and an actor of its goals), with
+# their total: a hub region or actor links thousands, and its document must stay small.
+EMBEDDED_LINKS = 100
+
+
 class PolicyRef(BaseModel):
     """A policy seen from a linked record, with the role or relation that links them."""
 
     policy: str
     title: str
     role: str
+
+
+class PolicyRefPage(BaseModel):
+    """A page of the policies linked to a region or actor; ``next`` fetches the following."""
+
+    items: list[PolicyRef]
+    total: int
+    next: str | None = Field(description="URL of the next page, null on the last page.")
 
 
 class GoalRef(BaseModel):

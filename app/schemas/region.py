@@ -14,14 +14,14 @@ from app.schemas.common import (
     Text,
     WriteModel,
 )
-from app.schemas.links import PolicyRef, citations_out
+from app.schemas.links import EMBEDDED_LINKS, PolicyRef, citations_out
 from app.vocabularies import RegionKind
 
 
 class RegionRecord(WriteModel):
     """A region as written: in a POST/PUT body or an import bundle."""
 
-    READ_ONLY = RECORD_READ_ONLY | {"ancestors", "children", "policies"}
+    READ_ONLY = RECORD_READ_ONLY | {"ancestors", "children", "policies", "policies_total"}
 
     slug: Slug = Field(examples=["shanghai"])
     name: Text = Field(max_length=300, examples=["Shanghai"])
@@ -50,7 +50,11 @@ class RegionOut(RecordOut, RegionRecord):
 
     ancestors: list[RegionRef] = Field(description="Enclosing regions, outermost first.")
     children: list[RegionRef]
-    policies: list[PolicyRef] = Field(description="Policies linked to this region, with roles.")
+    policies: list[PolicyRef] = Field(
+        description=f"The first {EMBEDDED_LINKS} policies linked to this region, with roles; "
+        "all of them are paged from `GET /api/v1/regions/{key}/policies`."
+    )
+    policies_total: int = Field(description="How many policy links this region has.")
 
     @classmethod
     def from_model(
@@ -72,13 +76,15 @@ class RegionOut(RecordOut, RegionRecord):
             ancestors=[region_ref(a) for a in ancestors],
             children=[],
             policies=[],
+            policies_total=0,
         )
         if read_only:
             out.children = [region_ref(c) for c in region.children]
             out.policies = [
                 PolicyRef(policy=link.policy.slug, title=link.policy.title, role=link.role)
-                for link in region.policy_links
+                for link in region.policy_links[:EMBEDDED_LINKS]
             ]
+            out.policies_total = len(region.policy_links)
         return out
 
 

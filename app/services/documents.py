@@ -17,8 +17,7 @@ from typing import Any
 
 from pydantic_core import to_json
 from sqlalchemy import BindParameter, Select, bindparam, func, select
-from sqlalchemy.orm import Session, aliased, selectinload
-from sqlalchemy.orm.interfaces import LoaderOption
+from sqlalchemy.orm import Session, aliased
 
 from app.errors import NotFound
 from app.models import (
@@ -34,10 +33,10 @@ from app.models import (
     Source,
 )
 from app.partial_dates import PartialDate
-from app.schemas.actor import ActorOut
-from app.schemas.region import RegionOut
+from app.schemas.links import EMBEDDED_LINKS
 from app.schemas.source import EMBEDDED_SUPPORTS
-from app.services.resources import POLICY_WRITE_LOAD, RESOURCES, ResourceName
+from app.services.embedded import support_counts, supported_facts
+from app.services.resources import RESOURCES, ResourceName
 from app.services.sqlite_documents import policy_documents
 
 Document = dict[str, Any]
@@ -141,6 +140,8 @@ _CITATIONS = {
     name: _citations_of(getattr(Citation, name))
     for name in (
         "policy_id",
+        "actor_id",
+        "region_id",
         "goal_id",
         "policy_actor_id",
         "policy_region_id",
@@ -314,6 +315,167 @@ def _policies(session: Session, ids: list[int]) -> dict[int, Document]:
     return out
 
 
+def _first_linked_policies(link: Any, owner: Any) -> Select[Any]:
+    """The first EMBEDDED_LINKS policies linked to each owner (a region or actor), in link order.
+
+    A window numbers each owner's links, so a hub with thousands of links costs one pass
+    over its index entries, not a document of thousands of policies.
+    """
+    ranked = (
+        select(
+            owner.label("owner"),
+            link.policy_id,
+            link.role,
+            func.row_number().over(partition_by=owner, order_by=link.id).label("n"),
+        )
+        .where(owner.in_(_IDS))
+        .subquery()
+    )
+    return (
+        select(ranked.c.owner, Policy.slug, Policy.title, ranked.c.role)
+        .join(Policy, Policy.id == ranked.c.policy_id)
+        .where(ranked.c.n <= bindparam("embedded"))
+        .order_by(ranked.c.owner, ranked.c.n)
+    )
+
+
+def _counts(owner: Any) -> Select[Any]:
+    return select(owner, func.count()).where(owner.in_(_IDS)).group_by(owner)
+
+
+_PARENT_REGION, _PARENT_ACTOR = aliased(Region), aliased(Actor)
+_RANKED_GOALS = (
+    select(
+        Goal.actor_id,
+        Goal.slug,
+        Goal.statement,
+        Goal.deadline_earliest,
+        Goal.deadline_latest,
+        Goal.stage,
+        func.row_number().over(partition_by=Goal.actor_id, order_by=Goal.id).label("n"),
+    )
+    .where(Goal.actor_id.in_(_IDS))
+    .subquery()
+)
+_REGION_QUERIES = {
+    "regions": select(Region.__table__, _PARENT_REGION.slug.label("parent_slug"))
+    .outerjoin(_PARENT_REGION, _PARENT_REGION.id == Region.parent_id)
+    .where(Region.id.in_(_IDS)),
+    "children": select(Region.parent_id, Region.slug, Region.name, Region.kind, Region.iso_code)
+    .where(Region.parent_id.in_(_IDS))
+    .order_by(Region.parent_id, Region.name, Region.id),
+    "policies": _first_linked_policies(PolicyRegion, PolicyRegion.region_id),
+    "policy_counts": _counts(PolicyRegion.region_id),
+}
+_ACTOR_QUERIES = {
+    "actors": select(
+        Actor.__table__,
+        Region.slug.label("region_slug"),
+        _PARENT_ACTOR.slug.label("parent_slug"),
+    )
+    .outerjoin(Region, Region.id == Actor.region_id)
+    .outerjoin(_PARENT_ACTOR, _PARENT_ACTOR.id == Actor.parent_id)
+    .where(Actor.id.in_(_IDS)),
+    "children": select(Actor.parent_id, Actor.slug, Actor.name, Actor.kind)
+    .where(Actor.parent_id.in_(_IDS))
+    .order_by(Actor.parent_id, Actor.name, Actor.id),
+    "policies": _first_linked_policies(PolicyActor, PolicyActor.actor_id),
+    "policy_counts": _counts(PolicyActor.actor_id),
+    "goals": select(_RANKED_GOALS)
+    .where(_RANKED_GOALS.c.n <= bindparam("embedded"))
+    .order_by(_RANKED_GOALS.c.actor_id, _RANKED_GOALS.c.n),
+    "goal_counts": _counts(Goal.actor_id),
+}
+
+
+def _policy_refs(rows: Iterable[Any]) -> dict[int, list[Document]]:
+    refs: dict[int, list[Document]] = defaultdict(list)
+    for owner, slug, title, role in rows:
+        refs[owner].append({"policy": slug, "title": title, "role": role})
+    return refs
+
+
+def _region_ref(r: Any) -> Document:
+    return {"slug": r.slug, "name": r.name, "kind": r.kind, "iso_code": r.iso_code}
+
+
+def _regions(session: Session, ids: list[int]) -> dict[int, Document]:
+    def rows(name: str) -> list[Any]:
+        return list(
+            session.execute(_REGION_QUERIES[name], {"ids": ids, "embedded": EMBEDDED_LINKS})
+        )
+
+    regions = rows("regions")
+    if not regions:
+        return {}
+    ancestors = region_ancestors(session=session, regions=regions)
+    children = _grouped(rows("children"), lambda r: r.parent_id)
+    policies = _policy_refs(rows("policies"))
+    counts = dict(rows("policy_counts"))
+    cited = _citations(session, "region_id", ids)
+    return {
+        r.id: {
+            "slug": r.slug,
+            "name": r.name,
+            "names": r.names,
+            "aliases": r.aliases,
+            "kind": r.kind,
+            "iso_code": r.iso_code,
+            "parent": r.parent_slug,
+            "description": r.description,
+            "citations": cited.get(r.id, []),
+            "id": r.id,
+            "created_at": _timestamp(r.created_at),
+            "updated_at": _timestamp(r.updated_at),
+            "ancestors": [_region_ref(a) for a in ancestors[r.id]],
+            "children": [_region_ref(c) for c in children.get(r.id, ())],
+            "policies": policies.get(r.id, []),
+            "policies_total": counts.get(r.id, 0),
+        }
+        for r in regions
+    }
+
+
+def _actors(session: Session, ids: list[int]) -> dict[int, Document]:
+    def rows(name: str) -> list[Any]:
+        return list(session.execute(_ACTOR_QUERIES[name], {"ids": ids, "embedded": EMBEDDED_LINKS}))
+
+    actors = rows("actors")
+    if not actors:
+        return {}
+    children = _grouped(rows("children"), lambda r: r.parent_id)
+    policies = _policy_refs(rows("policies"))
+    policy_counts = dict(rows("policy_counts"))
+    goals = _grouped(rows("goals"), lambda r: r.actor_id)
+    goal_counts = dict(rows("goal_counts"))
+    cited = _citations(session, "actor_id", ids)
+    return {
+        a.id: {
+            "slug": a.slug,
+            "name": a.name,
+            "names": a.names,
+            "aliases": a.aliases,
+            "kind": a.kind,
+            "region": a.region_slug,
+            "parent": a.parent_slug,
+            "description": a.description,
+            "identifiers": [{"scheme": i["scheme"], "value": i["value"]} for i in a.identifiers],
+            "citations": cited.get(a.id, []),
+            "id": a.id,
+            "created_at": _timestamp(a.created_at),
+            "updated_at": _timestamp(a.updated_at),
+            "children": [
+                {"slug": c.slug, "name": c.name, "kind": c.kind} for c in children.get(a.id, ())
+            ],
+            "policies": policies.get(a.id, []),
+            "policies_total": policy_counts.get(a.id, 0),
+            "goals": [_goal_ref(g) for g in goals.get(a.id, ())],
+            "goals_total": goal_counts.get(a.id, 0),
+        }
+        for a in actors
+    }
+
+
 def _goals(session: Session, ids: list[int]) -> dict[int, Document]:
     rows = session.execute(_GOAL_QUERY, {"ids": ids}).all()
     cited = _citations(session, "goal_id", ids)
@@ -342,62 +504,23 @@ def _goals(session: Session, ids: list[int]) -> dict[int, Document]:
     return out
 
 
-def _cited(attr: Any) -> LoaderOption:
-    return selectinload(attr).selectinload(Citation.source)
+_ANCESTOR_ROWS = select(
+    Region.id, Region.parent_id, Region.slug, Region.name, Region.kind, Region.iso_code
+).where(Region.id.in_(_IDS))
 
 
-READ_LOAD: dict[ResourceName, Sequence[LoaderOption]] = {
-    "policies": (
-        *POLICY_WRITE_LOAD,
-        selectinload(Policy.incoming_relations).selectinload(PolicyRelation.policy),
-        selectinload(Policy.goals),
-    ),
-    "actors": (
-        selectinload(Actor.region),
-        selectinload(Actor.parent),
-        selectinload(Actor.children),
-        selectinload(Actor.policy_links).selectinload(PolicyActor.policy),
-        selectinload(Actor.goals),
-        _cited(Actor.citations),
-    ),
-    "regions": (
-        selectinload(Region.parent),
-        selectinload(Region.children),
-        selectinload(Region.policy_links).selectinload(PolicyRegion.policy),
-        _cited(Region.citations),
-    ),
-    "goals": (selectinload(Goal.policy), selectinload(Goal.actor), _cited(Goal.citations)),
-    "sources": (
-        selectinload(Source.citations).options(
-            selectinload(Citation.policy),
-            selectinload(Citation.actor),
-            selectinload(Citation.region),
-            selectinload(Citation.goal),
-            selectinload(Citation.policy_actor).options(
-                selectinload(PolicyActor.policy), selectinload(PolicyActor.actor)
-            ),
-            selectinload(Citation.policy_region).options(
-                selectinload(PolicyRegion.policy), selectinload(PolicyRegion.region)
-            ),
-            selectinload(Citation.policy_relation).options(
-                selectinload(PolicyRelation.policy), selectinload(PolicyRelation.related_policy)
-            ),
-        ),
-    ),
-}
-
-
-def region_ancestors(*, session: Session, regions: Sequence[Region]) -> dict[int, list[Region]]:
-    """Each region's enclosing regions, outermost first: one query per tree level, not per row."""
-    known: dict[int, Region] = {r.id: r for r in regions}
+def region_ancestors(*, session: Session, regions: Sequence[Any]) -> dict[int, list[Any]]:
+    """Each region's enclosing regions (rows with id, parent_id, slug, name, kind, iso_code),
+    outermost first: one query per tree level, not per row."""
+    known: dict[int, Any] = {r.id: r for r in regions}
     missing = {r.parent_id for r in regions if r.parent_id is not None} - known.keys()
     while missing:
-        rows = session.scalars(select(Region).where(Region.id.in_(missing))).all()
+        rows = session.execute(_ANCESTOR_ROWS, {"ids": list(missing)}).all()
         known.update({r.id: r for r in rows})
         missing = {r.parent_id for r in rows if r.parent_id is not None} - known.keys()
-    result: dict[int, list[Region]] = {}
+    result: dict[int, list[Any]] = {}
     for region in regions:
-        chain: list[Region] = []
+        chain: list[Any] = []
         parent_id = region.parent_id
         while parent_id is not None and len(chain) < 64:
             parent = known[parent_id]
@@ -405,108 +528,6 @@ def region_ancestors(*, session: Session, regions: Sequence[Region]) -> dict[int
             parent_id = parent.parent_id
         result[region.id] = list(reversed(chain))
     return result
-
-
-def _supports_query() -> Any:
-    """A source's citations, with what each one cites (a record, or a link and its ends)."""
-    ends = {name: aliased(Policy) for name in ("actor_link", "region_link", "relation", "target")}
-    linked_actor, linked_region = aliased(Actor), aliased(Region)
-    return (
-        select(
-            Citation.id,
-            Citation.section,
-            Citation.paragraph,
-            Citation.excerpt,
-            Citation.note,
-            PolicyActor.role.label("actor_role"),
-            ends["actor_link"].slug.label("actor_link_policy"),
-            linked_actor.slug.label("actor_link_actor"),
-            PolicyRegion.role.label("region_role"),
-            ends["region_link"].slug.label("region_link_policy"),
-            linked_region.slug.label("region_link_region"),
-            PolicyRelation.relation.label("relation"),
-            ends["relation"].slug.label("relation_policy"),
-            ends["target"].slug.label("relation_target"),
-            Policy.slug.label("policy"),
-            Actor.slug.label("actor"),
-            Region.slug.label("region"),
-            Goal.slug.label("goal"),
-        )
-        .outerjoin(PolicyActor, PolicyActor.id == Citation.policy_actor_id)
-        .outerjoin(ends["actor_link"], ends["actor_link"].id == PolicyActor.policy_id)
-        .outerjoin(linked_actor, linked_actor.id == PolicyActor.actor_id)
-        .outerjoin(PolicyRegion, PolicyRegion.id == Citation.policy_region_id)
-        .outerjoin(ends["region_link"], ends["region_link"].id == PolicyRegion.policy_id)
-        .outerjoin(linked_region, linked_region.id == PolicyRegion.region_id)
-        .outerjoin(PolicyRelation, PolicyRelation.id == Citation.policy_relation_id)
-        .outerjoin(ends["relation"], ends["relation"].id == PolicyRelation.policy_id)
-        .outerjoin(ends["target"], ends["target"].id == PolicyRelation.related_policy_id)
-        .outerjoin(Policy, Policy.id == Citation.policy_id)
-        .outerjoin(Actor, Actor.id == Citation.actor_id)
-        .outerjoin(Region, Region.id == Citation.region_id)
-        .outerjoin(Goal, Goal.id == Citation.goal_id)
-        .where(Citation.source_id == bindparam("source_id"), Citation.id > bindparam("after"))
-        .order_by(Citation.id)
-        .limit(bindparam("limit"))
-    )
-
-
-_SUPPORTS = _supports_query()
-_SUPPORT_COUNTS = (
-    select(Citation.source_id, func.count())
-    .where(Citation.source_id.in_(_IDS))
-    .group_by(Citation.source_id)
-)
-
-
-def _fact(row: Any) -> Document:
-    """A citation as a SupportedFact (app/schemas/source.py)."""
-    if row.actor_role is not None:
-        kind, record, link = (
-            "policy_actor",
-            row.actor_link_policy,
-            (row.actor_role, row.actor_link_actor),
-        )
-    elif row.region_role is not None:
-        kind, record = "policy_region", row.region_link_policy
-        link = (row.region_role, row.region_link_region)
-    elif row.relation is not None:
-        kind, record, link = (
-            "policy_relation",
-            row.relation_policy,
-            (row.relation, row.relation_target),
-        )
-    else:
-        kind, record = next(
-            (k, getattr(row, k)) for k in ("policy", "actor", "region", "goal") if getattr(row, k)
-        )
-        link = None
-    return {
-        "type": kind,
-        "record": record,
-        "link": f"{link[0]}: {link[1]}" if link else None,
-        "section": row.section,
-        "paragraph": row.paragraph,
-        "excerpt": row.excerpt,
-        "note": row.note,
-    }
-
-
-def supported_facts(
-    session: Session, source_id: int, *, after: int = 0, limit: int
-) -> tuple[list[Document], int | None]:
-    """A page of what a source supports, by citation id, and the id to continue after."""
-    rows = session.execute(
-        _SUPPORTS, {"source_id": source_id, "after": after, "limit": limit + 1}
-    ).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return [_fact(r) for r in rows], (rows[-1].id if more else None)
-
-
-def support_counts(session: Session, source_ids: Sequence[int]) -> dict[int, int]:
-    rows = session.execute(_SUPPORT_COUNTS, {"ids": list(source_ids)})
-    return {row[0]: int(row[1]) for row in rows}
 
 
 def _sources(session: Session, ids: list[int]) -> dict[int, Document]:
@@ -534,32 +555,10 @@ def _sources(session: Session, ids: list[int]) -> dict[int, Document]:
     return out
 
 
-def _from_schema(
-    resource: ResourceName, render_rows: Callable[[Session, Sequence[Any]], list[Any]]
-) -> Callable[[Session, list[int]], dict[int, Document]]:
-    """A builder that renders ORM rows through the resource's ``*Out`` schema."""
-
-    def build(session: Session, ids: list[int]) -> dict[int, Document]:
-        model = RESOURCES[resource].model
-        query: Select[Any] = select(model).where(model.id.in_(ids)).options(*READ_LOAD[resource])
-        rows = list(session.scalars(query))
-        return {
-            out.id: out.model_dump(mode="json", exclude={"relation_chain"})
-            for out in render_rows(session, rows)
-        }
-
-    return build
-
-
-def _regions(session: Session, rows: Sequence[Any]) -> list[Any]:
-    ancestors = region_ancestors(session=session, regions=rows)
-    return [RegionOut.from_model(r, ancestors[r.id]) for r in rows]
-
-
 _BUILDERS: dict[ResourceName, Callable[[Session, list[int]], dict[int, Document]]] = {
     "policies": _policies,
     "goals": _goals,
-    "actors": _from_schema("actors", lambda _s, rows: [ActorOut.from_model(r) for r in rows]),
-    "regions": _from_schema("regions", _regions),
+    "actors": _actors,
+    "regions": _regions,
     "sources": _sources,
 }

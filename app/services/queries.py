@@ -1,8 +1,8 @@
 """Read queries: filters, sorting, paging and the loaders that embed relations without N+1."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, case, exists, func, or_, select
 from sqlalchemy.orm import Session
@@ -19,10 +19,11 @@ from app.models import (
     Source,
 )
 from app.partial_dates import PartialDate
-from app.services.documents import Document, documents
 from app.services.paging import CursorCodec, PageResult, SortField, keyset_page, parse_sort
 from app.services.resources import RESOURCES, ResourceName, is_record_key, numeric_id
 from app.services.search import matching_ids
+
+T = TypeVar("T")
 
 SORT_FIELDS: dict[ResourceName, dict[str, SortField]] = {
     "policies": {
@@ -296,9 +297,11 @@ def iter_documents(
     filters: Filters,
     sort: str | None,
     codec: CursorCodec,
+    build: Callable[[Session, ResourceName, Sequence[int]], list[T]],
     batch: int = 500,
-) -> Iterator[list[Document]]:
-    """Every matching record's document, a page at a time, for streamed exports.
+) -> Iterator[list[T]]:
+    """Every matching record's document (as ``build`` renders a page of ids: ``documents``,
+    or ``documents_json`` for bytes), a page at a time, for streamed exports.
 
     Closes ``session`` at the end.
 
@@ -315,7 +318,7 @@ def iter_documents(
     except Exception:
         session.close()
         raise
-    return _pages_from(session, resource, filters, sort, codec, batch, page)
+    return _pages_from(session, resource, filters, sort, codec, build, batch, page)
 
 
 def _pages_from(
@@ -324,12 +327,13 @@ def _pages_from(
     filters: Filters,
     sort: str | None,
     codec: CursorCodec,
+    build: Callable[[Session, ResourceName, Sequence[int]], list[T]],
     batch: int,
     page: PageResult,
-) -> Iterator[list[Document]]:
+) -> Iterator[list[T]]:
     try:
         while True:
-            yield documents(session, resource, page.ids)
+            yield build(session, resource, page.ids)
             if page.next_cursor is None:
                 return
             session.expunge_all()  # memory stays flat however many rows stream out

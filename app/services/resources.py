@@ -3,8 +3,10 @@
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from functools import cache
+from typing import Any, Literal, get_args
 
+from pydantic import BaseModel
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
@@ -142,3 +144,41 @@ def record_dump(resource: Resource, record: WriteModel) -> dict[str, Any]:
     return record.model_dump(
         mode="json", include=set(resource.record.model_fields), exclude_none=True
     )
+
+
+@cache
+def _writable_shape(model: type[BaseModel]) -> dict[str, type[BaseModel] | None]:
+    """The writable fields of a shape, each with the shape nested in it (if any)."""
+    read_only: frozenset[str] = getattr(model, "READ_ONLY", frozenset())
+    return {
+        name: _nested_shape(field.annotation)
+        for name, field in model.model_fields.items()
+        if name not in read_only
+    }
+
+
+def _nested_shape(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next((s for a in get_args(annotation) if (s := _nested_shape(a)) is not None), None)
+
+
+def record_from_document(resource: Resource, document: dict[str, Any]) -> dict[str, Any]:
+    """``record_dump`` of a record, taken from its read document (app/services/documents.py)
+    instead of ORM objects: the writable fields, read-only and null values left out."""
+    return _writable(resource.record, document)
+
+
+def _writable(shape: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, nested in _writable_shape(shape).items():
+        value = data.get(name)
+        if value is None:
+            continue
+        if nested is not None:
+            if isinstance(value, list):
+                value = [_writable(nested, item) for item in value]
+            elif isinstance(value, dict):
+                value = _writable(nested, value)
+        out[name] = value
+    return out

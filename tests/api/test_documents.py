@@ -5,22 +5,34 @@ models, and on SQLite policies are written as JSON by SQLite itself; these tests
 renderings from drifting apart on every record of the seed and on awkward values.
 """
 
+import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.interfaces import LoaderOption
 
-from app.models import Policy
+from app.models import (
+    Actor,
+    Citation,
+    Goal,
+    Policy,
+    PolicyActor,
+    PolicyRegion,
+    PolicyRelation,
+    Region,
+    Source,
+)
 from app.schemas.actor import ActorOut
 from app.schemas.goal import GoalOut
 from app.schemas.policy import PolicyOut
 from app.schemas.region import RegionOut
 from app.schemas.source import SourceOut
 from app.services.documents import (
-    READ_LOAD,
     document_json,
     documents,
     documents_json,
@@ -28,7 +40,59 @@ from app.services.documents import (
     render,
     render_page,
 )
-from app.services.resources import RESOURCES, ResourceName
+from app.services.resources import (
+    POLICY_WRITE_LOAD,
+    RESOURCES,
+    ResourceName,
+    record_dump,
+    record_from_document,
+)
+
+
+def _cited(attr: Any) -> LoaderOption:
+    return selectinload(attr).selectinload(Citation.source)
+
+
+# The ORM rows the schemas render, for comparison with the documents built from Core queries.
+READ_LOAD: dict[ResourceName, Sequence[LoaderOption]] = {
+    "policies": (
+        *POLICY_WRITE_LOAD,
+        selectinload(Policy.incoming_relations).selectinload(PolicyRelation.policy),
+        selectinload(Policy.goals),
+    ),
+    "actors": (
+        selectinload(Actor.region),
+        selectinload(Actor.parent),
+        selectinload(Actor.children),
+        selectinload(Actor.policy_links).selectinload(PolicyActor.policy),
+        selectinload(Actor.goals),
+        _cited(Actor.citations),
+    ),
+    "regions": (
+        selectinload(Region.parent),
+        selectinload(Region.children),
+        selectinload(Region.policy_links).selectinload(PolicyRegion.policy),
+        _cited(Region.citations),
+    ),
+    "goals": (selectinload(Goal.policy), selectinload(Goal.actor), _cited(Goal.citations)),
+    "sources": (
+        selectinload(Source.citations).options(
+            selectinload(Citation.policy),
+            selectinload(Citation.actor),
+            selectinload(Citation.region),
+            selectinload(Citation.goal),
+            selectinload(Citation.policy_actor).options(
+                selectinload(PolicyActor.policy), selectinload(PolicyActor.actor)
+            ),
+            selectinload(Citation.policy_region).options(
+                selectinload(PolicyRegion.policy), selectinload(PolicyRegion.region)
+            ),
+            selectinload(Citation.policy_relation).options(
+                selectinload(PolicyRelation.policy), selectinload(PolicyRelation.related_policy)
+            ),
+        ),
+    ),
+}
 
 
 def _schema_rendering(session: Session, resource: ResourceName, row: Any) -> bytes:
@@ -161,3 +225,17 @@ def test_a_page_is_its_items_joined() -> None:
     rest = {"total": None, "next": "http://x/?a=1&b=2"}
     assert render_page(items, rest) == render({"items": [{"a": 1}, {"b": [1, "é"]}], **rest})
     assert render_page([], {}) == render({"items": []})
+
+
+@pytest.mark.parametrize("resource", list(RESOURCES))
+def test_bundle_records_from_documents_equal_the_schema_dump(
+    session: Session, resource: ResourceName
+) -> None:
+    """Exports take each record's bundle shape from its document; it is record_dump's."""
+    spec = RESOURCES[resource]
+    rows = list(session.scalars(select(spec.model).options(*spec.load_for_write)))
+    by_id = {d["id"]: d for d in documents(session, resource, [row.id for row in rows])}
+    for row in rows:
+        expected = record_dump(spec, spec.to_record(row))
+        got = record_from_document(spec, by_id[row.id])
+        assert json.dumps(got) == json.dumps(expected), row.slug  # same keys, same order

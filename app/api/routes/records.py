@@ -28,7 +28,7 @@ from app.api.deps import (
 from app.api.etags import etag_of_body, matches, write_precondition
 from app.api.problems import problem_responses
 from app.api.routes import filters
-from app.api.streaming import stream_rows
+from app.api.streaming import stream_csv, stream_ndjson
 from app.errors import BadQuery, ErrorDetail
 from app.models import ApiKey
 from app.schemas.actor import ActorOut, ActorRecord
@@ -42,7 +42,14 @@ from app.schemas.source import SourceOut, SourceRecord
 from app.services import explore
 from app.services import history as history_service
 from app.services import records as record_service
-from app.services.documents import document, document_json, documents_json, render, render_page
+from app.services.documents import (
+    document,
+    document_json,
+    documents,
+    documents_json,
+    render,
+    render_page,
+)
 from app.services.queries import (
     Filters,
     filtered_query,
@@ -158,11 +165,31 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
         ] = None,
     ) -> Any:
         stream_format = format or _negotiate(request.headers.get("accept", ""))
-        if stream_format in ("csv", "ndjson"):
-            pages = iter_documents(
-                session=factory(), resource=name, filters=filters, sort=params.sort, codec=codec
+        if stream_format == "csv":
+            return stream_csv(
+                iter_documents(
+                    session=factory(),
+                    resource=name,
+                    filters=filters,
+                    sort=params.sort,
+                    codec=codec,
+                    build=documents,
+                ),
+                spec.out,
+                name,
             )
-            return stream_rows(pages, spec.out, stream_format, name)
+        if stream_format == "ndjson":
+            return stream_ndjson(
+                iter_documents(
+                    session=factory(),
+                    resource=name,
+                    filters=filters,
+                    sort=params.sort,
+                    codec=codec,
+                    build=documents_json,
+                ),
+                name,
+            )
         explore.check_facets(name, facet)
         with reading(request):
             page = list_records(

@@ -14,7 +14,8 @@ from app.api.deps import (
 )
 from app.api.problems import problem_responses
 from app.schemas.source import SupportsPage
-from app.services.documents import record_id, support_counts, supported_facts
+from app.services.documents import record_id
+from app.services.embedded import support_counts, supported_facts
 
 router = APIRouter(
     prefix="/api/v1/sources",
