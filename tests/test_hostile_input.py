@@ -104,6 +104,7 @@ def test_forged_history_cursor_is_a_400(client: TestClient, payload: bytes) -> N
         "/api/v1/policies",
         "/api/v1/timeline",
         "/api/v1/sources/digichina-2020-12-21-ai-self-reliance/supports",
+        "/api/v1/regions/cn/policies",
     ],
 )
 @pytest.mark.parametrize(
@@ -157,6 +158,8 @@ def test_path_keys_that_name_nothing_are_404s(client: TestClient, resource: str,
     for path in (f"/api/v1/{resource}/{key}", f"/api/v1/{resource}/{key}/history"):
         assert_problem(client.get(path), 404)
     assert_problem(client.get(f"/api/v1/sources/{key}/supports"), 404)
+    assert_problem(client.get(f"/api/v1/regions/{key}/policies"), 404)
+    assert_problem(client.get(f"/api/v1/actors/{key}/policies"), 404)
 
 
 @pytest.mark.parametrize("key", BAD_KEYS)
