@@ -110,7 +110,8 @@ def _encode_value(value: Any) -> Any:
 MAX_CURSOR_CHARS = 2048
 MAX_CURSOR_TEXT = 1000
 _DECIMAL_TEXT = re.compile(r"^-?[0-9]{1,40}(?:\.[0-9]{1,20})?$")
-_INT_RANGE = (-(2**63), 2**63 - 1)
+# Every integer column is 32-bit (PostgreSQL ``integer``), which is how values are bound.
+_INT_RANGE = (-(2**31), 2**31 - 1)
 
 
 class _Invalid(Exception):
