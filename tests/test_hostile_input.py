@@ -1029,3 +1029,31 @@ def test_a_json_record_of_too_many_values_is_refused_before_it_is_built(
     assert problem["errors"] == [
         {"pointer": "/policies/0", "detail": "a record of more than 100000 values"}
     ]
+
+
+@pytest.mark.parametrize(("value", "status"), [(2**31 - 1, 200), (2**31, 400), (-(2**62), 400)])
+def test_forged_cursors_with_large_ids(client: TestClient, value: int, status: int) -> None:
+    # Ids are 32-bit (PostgreSQL binds them as integer): the largest pages past the end,
+    # anything beyond is a malformed cursor, never a 500.
+    for path, sort, param in (
+        ("/api/v1/changes", "changes", "since"),
+        ("/api/v1/policies/1/history", "history", "cursor"),
+        ("/api/v1/sources/1/supports", "supports", "cursor"),
+        ("/api/v1/regions/cn/policies", "links", "cursor"),
+    ):
+        cursor = forge(client, json.dumps({"s": sort, "v": [value]}).encode())
+        response = client.get(path, params={param: cursor})
+        assert response.status_code == status, (path, response.text)
+
+
+@pytest.mark.parametrize("value", [2**31, 2**63, 10**30])
+def test_integers_beyond_the_columns_are_422s(
+    client: TestClient, auth: dict[str, str], value: int
+) -> None:
+    goal = {"slug": "big-stage", "statement": "S", "actor": "state-council", "stage": value}
+    problem = assert_problem(client.post("/api/v1/goals", json=goal, headers=auth), 422)
+    assert problem["errors"][0]["pointer"] == "/body/stage"
+    cite = {"source": "digichina-2020-12-21-ai-self-reliance", "paragraph": value}
+    region = {"slug": "big-para", "name": "B", "kind": "city", "citations": [cite]}
+    problem = assert_problem(client.post("/api/v1/regions", json=region, headers=auth), 422)
+    assert problem["errors"][0]["pointer"] == "/body/citations/0/paragraph"

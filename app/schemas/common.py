@@ -41,6 +41,7 @@ MAX_SHORT_TEXT = 300  # names, aliases, authors
 MAX_NAMES = 50  # entries of names/titles/aliases/authors/identifiers/topics
 MAX_LINKS = 500  # actors, regions or related policies of one policy
 MAX_CITATIONS = 100  # citations of one record or link
+MAX_INT = 2**31 - 1  # integer columns are 32-bit (PostgreSQL integer)
 
 SafeText = Annotated[str, StringConstraints(pattern=SAFE_TEXT_PATTERN)]
 Text = Annotated[
@@ -167,7 +168,7 @@ class Citation(WriteModel):
 
     source: Slug = Field(description="Slug of the cited source.")
     section: SafeText | None = Field(default=None, max_length=300, examples=["Introduction"])
-    paragraph: int | None = Field(default=None, ge=1, examples=[2])
+    paragraph: int | None = Field(default=None, ge=1, le=MAX_INT, examples=[2])
     excerpt: SafeText | None = Field(
         default=None,
         max_length=400,

@@ -2,6 +2,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from app.models import Goal
 from app.schemas.common import (
+    MAX_INT,
     RECORD_READ_ONLY,
     Citations,
     DecimalValue,
@@ -33,7 +34,7 @@ class GoalRecord(WriteModel):
     baseline_value: DecimalValue | None = None
     deadline: PartialDateValue | None = None
     stage: int | None = Field(
-        default=None, ge=1, description="Order of the stage in a staged plan."
+        default=None, ge=1, le=MAX_INT, description="Order of the stage in a staged plan."
     )
     status: GoalStatus = GoalStatus.unknown
     citations: Citations
