@@ -2,6 +2,21 @@
 
 Each test sends hostile input and checks that the answer is a 4xx problem (never a 500),
 that it comes in bounded time, and that nothing was written. They run on both engines.
+The sections follow the issue's probes:
+
+1. forged and malformed paging cursors; the per-installation cursor secret
+2. the rate limit: random Authorization headers, X-Forwarded-For, probes
+3, 6. deeply nested JSON and YAML, YAML aliases and huge integers, too many values
+4. writes refused before their body is read; body sizes
+5. errors are not amplified (caps, errors_total)
+7. search snippets are escaped HTML
+8. path keys, ids and NULs; control characters in written text
+9. CSV formula injection (lists, exports, lossless import, BOM)
+10. GraphML stays well-formed
+11. 405 Allow, Host, key names with "/", bounded fields, expand=relations, import budget
+
+The last part runs `policydb serve` under a 1 GB address-space cap and sends the body
+attacks to it, checking that it answers each with a problem and stays alive.
 """
 
 import base64
@@ -944,11 +959,19 @@ def test_healthz_answers_while_an_attack_is_parsed(live: LiveServer) -> None:
         assert attack.result().status_code == 413
 
 
-def test_forwarded_for_from_loopback_does_not_escape_the_rate_limit(
-    tmp_path_factory: pytest.TempPathFactory,
+@pytest.mark.parametrize(
+    ("trusted", "expected"),
+    [(None, [200, 200, 200, 429, 429]), ('["127.0.0.1"]', [200] * 5)],
+    ids=["untrusted", "trusted-proxy"],
+)
+def test_forwarded_for_counts_only_from_trusted_proxies(
+    tmp_path_factory: pytest.TempPathFactory, trusted: str | None, expected: list[int]
 ) -> None:
     database = Database("sqlite", tmp_path_factory.mktemp("live-rate"))
-    server = _serve(database, rate_limit_per_second="0.2", rate_limit_burst="3")
+    settings = {"rate_limit_per_second": "0.2", "rate_limit_burst": "3"}
+    if trusted is not None:
+        settings["trusted_proxies"] = trusted
+    server = _serve(database, **settings)
     try:
         statuses = [
             httpx.get(
@@ -956,7 +979,7 @@ def test_forwarded_for_from_loopback_does_not_escape_the_rate_limit(
             ).status_code
             for i in range(5)
         ]
-        assert statuses == [200, 200, 200, 429, 429]
+        assert statuses == expected
         assert all(httpx.get(f"{server.base}/healthz").status_code == 200 for _ in range(10))
     finally:
         _stop(server)
