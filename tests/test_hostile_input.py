@@ -1080,3 +1080,15 @@ def test_integers_beyond_the_columns_are_422s(
     region = {"slug": "big-para", "name": "B", "kind": "city", "citations": [cite]}
     problem = assert_problem(client.post("/api/v1/regions", json=region, headers=auth), 422)
     assert problem["errors"][0]["pointer"] == "/body/citations/0/paragraph"
+
+
+@pytest.mark.parametrize(
+    "moment", ["2020-01-01T00:00:00+14:00", "2020-01-01T00:00:00", "0001-01-01T00:00:00+00:00"]
+)
+def test_forged_time_cursors_page_or_400_never_500(client: TestClient, moment: str) -> None:
+    cases: list[list[Any]] = [[{"t": moment}, 1], [{"d": moment[:10]}, 1], [{"t": moment}, None]]
+    for values in cases:
+        cursor = forge(client, json.dumps({"s": "updated_at,id", "v": values}).encode())
+        response = client.get("/api/v1/policies", params={"sort": "updated_at", "cursor": cursor})
+        expected = 400 if values[1] is None or "d" in values[0] else 200
+        assert response.status_code == expected, (values, response.text)

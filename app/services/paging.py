@@ -159,11 +159,16 @@ def _decode_value(value: Any, expected: type, nullable: bool) -> Any:
 
 def expected_type(column: Any) -> type:
     """The Python type of a sort column's values (``object`` when SQLAlchemy cannot say)."""
-    try:
-        python_type: type = column.type.python_type
-    except (AttributeError, NotImplementedError):
-        return object
-    return python_type
+    sql_type = getattr(column, "type", None)
+    # A TypeDecorator says ``object``; the type it decorates knows better.
+    for candidate in (sql_type, getattr(sql_type, "impl_instance", None)):
+        try:
+            python_type: Any = getattr(candidate, "python_type", object)
+        except NotImplementedError:
+            continue
+        if python_type is not object:
+            return python_type if isinstance(python_type, type) else object
+    return object
 
 
 class CursorCodec:
