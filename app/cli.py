@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 import uvicorn
 from sqlalchemy import func, select
+from uvicorn.supervisors import Multiprocess
 
 from app.config import Settings, get_settings
 from app.db import make_engine, make_session_factory
@@ -65,7 +66,9 @@ def serve(
         str | None, typer.Option(help="Interface to bind (default POLICYDB_HOST).")
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default POLICYDB_PORT).")] = None,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (a dead or hung one is replaced).")
+    ] = 1,
 ) -> None:
     """Migrate the database to head, seed it if it is empty, then serve the API and docs."""
     settings = get_settings()
@@ -82,7 +85,7 @@ def serve(
     # X-Forwarded-For is believed only from the proxies named in POLICYDB_TRUSTED_PROXIES
     # (uvicorn would otherwise trust any local process, and the rate limit with it).
     trusted = settings.trusted_proxies
-    uvicorn.run(
+    config = uvicorn.Config(
         "app.asgi:app",
         host=host or settings.host,
         port=port or settings.port,
@@ -91,6 +94,9 @@ def serve(
         proxy_headers=bool(trusted),
         forwarded_allow_ips=",".join(trusted) if trusted else None,
     )
+    # Always under uvicorn's supervisor, even with one worker: it pings each worker process
+    # and starts a new one when one dies or stops answering, while the others keep serving.
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
 
 
 @db_app.command("upgrade")
@@ -183,7 +189,11 @@ def seed() -> None:
 @app.command("import")
 def import_(
     path: Annotated[
-        str, typer.Argument(help="A .json/.yaml bundle, a folder of CSV files, or - for stdin.")
+        str,
+        typer.Argument(
+            help="A .json/.yaml bundle, a folder of CSV files, a data package (its folder or "
+            "datapackage.json), or - for stdin."
+        ),
     ],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check and report; write nothing.")
@@ -232,24 +242,32 @@ def import_(
 
 @app.command()
 def export(
-    format: Annotated[str, typer.Option("--format", help="json, yaml or csv.")] = "json",
+    format: Annotated[
+        str, typer.Option("--format", help="json, yaml, csv or datapackage.")
+    ] = "json",
     out: Annotated[
-        Path | None, typer.Option(help="File (json/yaml) or folder (csv); default stdout.")
+        Path | None,
+        typer.Option(help="File (json/yaml) or folder (csv, datapackage); default stdout."),
     ] = None,
 ) -> None:
     """Export the whole database as a bundle."""
     from app.services.bundle_files import write_csv_folder
+    from app.services.datapackage import write_datapackage
 
+    if format not in ("json", "yaml", "csv", "datapackage"):
+        typer.echo("error: --format must be json, yaml, csv or datapackage", err=True)
+        raise typer.Exit(2)
+    if format in ("csv", "datapackage") and out is None:
+        typer.echo(f"error: --format {format} needs --out FOLDER", err=True)
+        raise typer.Exit(2)
+    if format in ("csv", "datapackage") and out is not None and out.exists() and not out.is_dir():
+        typer.echo(f"error: {out} exists and is not a folder", err=True)
+        raise typer.Exit(2)
     with _session_factory()() as session:
-        if format == "csv":
-            if out is None:
-                typer.echo("error: --format csv needs --out FOLDER", err=True)
-                raise typer.Exit(2)
-            write_csv_folder(session, out)
+        if format in ("csv", "datapackage"):
+            assert out is not None
+            (write_csv_folder if format == "csv" else write_datapackage)(session, out)
             return
-        if format not in ("json", "yaml"):
-            typer.echo("error: --format must be json, yaml or csv", err=True)
-            raise typer.Exit(2)
         chunks = (
             bundle_service.iter_export_json(session)
             if format == "json"
@@ -262,6 +280,21 @@ def export(
         finally:
             if out:
                 stream.close()
+
+
+@app.command("mcp")
+def mcp_stdio() -> None:
+    """Serve the read-only MCP server (tools for AI agents) over stdio."""
+    import anyio
+
+    from app.mcp_server import build_server
+
+    # stdout carries the protocol: anything else goes to stderr.
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    settings = get_settings()
+    factory = _session_factory()
+    server = build_server(settings, lambda: factory)
+    anyio.run(server.run_stdio_async)
 
 
 @app.command("bundle-schema")

@@ -6,10 +6,12 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
-from app.api.deps import key_check, read_slots
+from app import mcp_server
+from app.api.deps import get_session_factory, key_check, read_slots
 from app.api.middleware import GuardMiddleware
 from app.api.problems import COMMON_PROBLEMS, install_problem_handlers, problem_responses
-from app.api.routes import admin, bundle, explore, linked, meta, records, sources
+from app.api.reconcile_cors import ReconcileCORS
+from app.api.routes import admin, bundle, explore, linked, meta, reconcile, records, sources
 from app.config import Settings, get_settings
 from app.db import make_engine, make_session_factory
 from app.schemas.bundle import Bundle
@@ -47,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
             expose_headers=["ETag", "Link", "Location", "X-Request-ID", "Retry-After"],
         )
+    app.add_middleware(ReconcileCORS)  # outermost: problems carry the header too
     app.state.settings = settings
     # As many pooled connections as worker threads that may hold one (anyio's default is
     # 40, with the overflow): under load, connections are reused, never opened and closed
@@ -63,8 +66,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(explore.router)
     app.include_router(meta.router)
+    app.include_router(reconcile.router)
+    mcp_server.mount(app, settings, lambda: _session_factory(app))
     _document_bundle(app)
     return app
+
+
+def _session_factory(app: FastAPI) -> Any:
+    """The sessionmaker routes get (tests point it at their transaction by an override)."""
+    override = app.dependency_overrides.get(get_session_factory)
+    return override() if override else app.state.session_factory
 
 
 def _document_bundle(app: FastAPI) -> None:

@@ -10,7 +10,7 @@ import signal
 import sys
 from pathlib import Path
 
-from bench import generate, load, report, run
+from bench import generate, load, report, run, soak
 from bench.queries import QUERIES, QUERY_NAMES
 
 DEFAULT_SCALES = "1k,10k"
@@ -82,6 +82,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--report-only", action="store_true", help="only rewrite RESULTS.md from results.json"
     )
+    parser.add_argument(
+        "--soak",
+        action="store_true",
+        help="only the soak run: mixed reads, writes, imports and exports against 2 workers "
+        "at the (single) scale of --scales, on SQLite and PostgreSQL",
+    )
+    parser.add_argument(
+        "--soak-duration", type=float, default=300, help="seconds of soak per engine"
+    )
     args = parser.parse_args(argv)
     # A SIGTERM unwinds like Ctrl-C, so that every server started here is stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -93,7 +102,20 @@ def main(argv: list[str] | None = None) -> int:
             counts = generate.write_bundle(path, policies=n, seed=args.seed)
             print(f"{path}: {counts}")
         return 0
-    if not args.report_only:
+    if args.soak:
+        if len(scales) != 1:
+            parser.error("--soak runs at one scale: give --scales a single value")
+        ((label, n),) = scales
+        if args.at_commit:
+            run.use_commit(args.at_commit)
+        results = soak.run_soak(
+            label,
+            n,
+            duration_s=args.soak_duration,
+            postgres_url=None if args.no_postgres else args.postgres,
+            seed=args.seed,
+        )
+    elif not args.report_only:
         wanted = [q.strip() for q in args.queries.split(",") if q.strip()]
         unknown = sorted(set(wanted) - set(QUERY_NAMES))
         if unknown:
@@ -127,8 +149,12 @@ def main(argv: list[str] | None = None) -> int:
         if not results:
             print("bench: no results yet; run `python -m bench` first", file=sys.stderr)
             return 1
-    text = report.render(results)
-    (run.BENCH_DIR / "RESULTS.md").write_text(text + "\n")
+    results_md = run.BENCH_DIR / "RESULTS.md"
+    if args.soak and not results.get("scales") and results_md.exists():
+        text = report.with_soak(results_md.read_text(encoding="utf-8"), results["soak"])
+    else:
+        text = report.render(results)
+    results_md.write_text(text.rstrip("\n") + "\n")
     print(text)
     print(f"\nwritten: {run.BENCH_DIR / 'RESULTS.md'}")
     return 0

@@ -342,6 +342,7 @@ def render(results: dict[str, Any]) -> str:
         if q.get("sql"):
             out += [f"<details><summary>SQL of <code>{name}</code></summary>", ""]
             out += ["```sql", q["sql"].strip(), "```", "", "</details>", ""]
+    out += _soak_section(results.get("soak"))
     notes = NOTES.read_text(encoding="utf-8").strip() if NOTES.exists() else ""
     if notes:  # the hand-written analysis survives regenerating the tables
         out += ["", notes, ""]
@@ -356,3 +357,55 @@ def _p50(q: dict[str, Any], who: str, name: str) -> float | None:
     else:
         r = q["datasette"].get(name, {}).get("canned", {}).get("result")
     return r["p50_ms"] if r and r.get("requests") else None
+
+
+def _soak_section(soak: dict[str, Any] | None) -> list[str]:
+    """The soak run: errors, crashes and worker memory per engine."""
+    if not soak:
+        return []
+    out = [
+        "",
+        f"## Soak at {soak['scale']}"
+        + (f" (commit {soak['commit']})" if soak.get("commit") else ""),
+        "",
+        "Mixed traffic from 4 client threads against `policydb serve --workers 2` for a fixed "
+        "time: every list (plain, at limit=200, filtered, CSV stream), the largest records, "
+        "paged embedded lists, search, facets, timeline, graph, PATCH with If-Match, a small "
+        "import, and a whole export every minute (bench/soak.py). Memory is each worker's "
+        "anonymous resident memory (the mmap'd SQLite file is page cache, not counted); "
+        "growth compares the median of the last third of samples after warm-up with the first.",
+        "",
+    ]
+    rows = []
+    for engine, e in soak["engines"].items():
+        if not e.get("finished"):
+            rows.append([engine, "import did not finish", "", "", "", "", ""])
+            continue
+        peaks = [w["anon_mb_peak"] for w in e["workers"].values()]
+        growth = e["memory_growth_after_warmup"]
+        rows.append(
+            [
+                engine,
+                f"{e['seconds']:.0f}",
+                str(e["requests"]),
+                ", ".join(f"{k}: {v}" for k, v in e["statuses"].items()),
+                str(e["errors"]) + (" (crash)" if e.get("crashed") else ""),
+                ", ".join(f"{p:.0f}" for p in peaks),
+                "n/a" if growth is None else f"{growth:+.1%}",
+            ]
+        )
+    header = ["engine", "seconds", "requests", "statuses", "errors", "peak MB", "growth"]
+    return out + _table(header, rows)
+
+
+def with_soak(text: str, soak: dict[str, Any]) -> str:
+    """RESULTS.md ``text`` with its soak section replaced (or added before "## The queries"):
+    a soak run alone does not redo the other tables."""
+    section = "\n".join(_soak_section(soak)).strip("\n") + "\n\n"
+    start = text.find("## Soak at ")
+    if start >= 0:
+        end = text.find("\n## ", start + 1)
+        return text[:start] + section + (text[end + 1 :] if end >= 0 else "")
+    anchor = text.find("## The queries")
+    anchor = anchor if anchor >= 0 else len(text)
+    return text[:anchor] + section + text[anchor:]

@@ -104,6 +104,10 @@ def read_bundle_path(path: str | Path) -> tuple[Any, SourceMap | None]:
     if str(path) == "-":
         return _read_stdin(), None
     path = Path(path)
+    if path.name == "datapackage.json" or (path / "datapackage.json").is_file():
+        from app.services.datapackage import read_datapackage  # it builds on this module
+
+        return read_datapackage(path)
     if path.is_dir():
         yaml_files = sorted(path.glob("*.yaml")) + sorted(path.glob("*.json"))
         if yaml_files and not (path / "policies.csv").exists():

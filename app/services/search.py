@@ -13,6 +13,7 @@ characters or more, finds its record.
 
 import html
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -131,7 +132,15 @@ def html_snippet(snippet: str) -> str:
 
 
 def document_text(record: Any) -> tuple[str, str]:
-    """(title, body) of a record's search document."""
+    """(title, body) of a record's search document; the body ends with the title's and
+    body's words that carry diacritics, without them (see ``folded_words``)."""
+    title, body = _document_text(record)
+    if folded := folded_words(f"{title} {body}"):
+        body = f"{body} {folded}" if body else folded
+    return title, body
+
+
+def _document_text(record: Any) -> tuple[str, str]:
     if isinstance(record, Policy):
         return _join(record.title), _join(
             record.short_name, record.titles, record.summary, record.identifiers
@@ -148,6 +157,23 @@ def document_text(record: Any) -> tuple[str, str]:
         return _join(record.statement), _join(record.metric, record.unit)
     assert isinstance(record, Source)
     return _join(record.title), _join(record.publisher, record.series, record.authors)
+
+
+def folded_words(text: str) -> str:
+    """The words of ``text`` that carry diacritics, without them ("Tiānjīn" -> "Tianjin").
+
+    SQLite's FTS5 tokenizer folds diacritics itself; PostgreSQL's ``simple`` configuration
+    does not, so these are added to every document's body, and pinyin typed without tone
+    marks ("Guowuyuan") finds its record on both engines.
+    """
+    words = []
+    for word in _WORD.findall(text):
+        plain = "".join(
+            c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c)
+        )
+        if plain != word and plain.isascii():
+            words.append(plain)
+    return " ".join(words)
 
 
 def _sync_search_documents(session: Session, _flush: UOWTransaction) -> None:
@@ -257,6 +283,63 @@ def matching_ids(session: Session, record_type: str, q: str, param: str = "q") -
         .join(hits, SearchDocument.id == hits.c.doc_id)
         .where(SearchDocument.record_type == record_type)
     )
+
+
+# Words too common to tell names apart: left out of an ORed candidate search (unless
+# nothing else is left), where each would match a large part of the index.
+STOP_WORDS = frozenset(
+    {"a", "an", "and", "at", "de", "del", "der", "des", "di", "du", "et", "for", "in", "la"}
+    | {"le", "of", "on", "the", "to", "und"}
+)
+
+
+def candidate_documents(
+    session: Session,
+    text: str,
+    record_types: Sequence[str],
+    limit: int,
+    *,
+    every_word: bool,
+) -> list[tuple[str, int]]:
+    """(type, id) of the records best matching the words of ``text``, best first.
+
+    For reconciliation: with ``every_word`` the words are ANDed (selective, the usual case);
+    without, ORed, for a name typed with words the record lacks ("Govt", "Dept."), leaving
+    out stop words. The caller scores the few candidates. Only documents holding the words
+    are read, through the full-text index.
+    """
+    tokens = list(dict.fromkeys(_tokens(text)))
+    if not every_word:
+        tokens += _tokens(folded_words(text))
+        tokens = list(dict.fromkeys(t for t in tokens if t not in STOP_WORDS)) or tokens
+    tokens = tokens[: MAX_TERMS * 2]
+    if not tokens or not record_types:
+        return []
+    # Titles (names) about as long as the query first, then by rank: among thousands of
+    # "Ministry of Education and ..." the "Ministry of Education" itself comes first.
+    length = len(searchable_text(text).strip())
+    closeness: Any = func.abs(func.length(SearchDocument.title) - length)
+    if _is_postgres(session):
+        joiner = " & " if every_word else " | "
+        query: Any = func.to_tsquery("simple", joiner.join(f"'{t}'" for t in tokens))
+        document: Any = literal_column("search_documents.document")
+        stmt = (
+            select(SearchDocument.record_type, SearchDocument.record_id)
+            .where(document.op("@@")(query), SearchDocument.record_type.in_(record_types))
+            .order_by(closeness, func.ts_rank(document, query, 1).desc(), SearchDocument.id)
+            .limit(limit)
+        )
+    else:
+        joiner = " AND " if every_word else " OR "
+        hits = _fts_hits(literal(joiner.join(f'"{t}"' for t in tokens)), with_rank=True)
+        stmt = (
+            select(SearchDocument.record_type, SearchDocument.record_id)
+            .join(hits, SearchDocument.id == hits.c.doc_id)
+            .where(SearchDocument.record_type.in_(record_types))
+            .order_by(closeness, hits.c.score.desc(), SearchDocument.id)
+            .limit(limit)
+        )
+    return [(row[0], int(row[1])) for row in session.execute(stmt)]
 
 
 def _fts_hits(query: Any, *, with_rank: bool) -> Any:

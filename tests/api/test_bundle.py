@@ -5,8 +5,9 @@ import csv
 import io
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import httpx
 import pytest
 import yaml
 from fastapi.testclient import TestClient
@@ -298,12 +299,15 @@ def test_lists_stream_as_csv_and_ndjson(client: TestClient) -> None:
 
 
 def test_examples_run(client: TestClient, auth: dict[str, str]) -> None:
+    # Starlette's TestClient is an httpx2 client once httpx2 is installed (the mcp SDK needs
+    # it); the examples take an httpx client: the same interface.
+    http = cast(httpx.Client, client)
     key = auth["Authorization"].removeprefix("Bearer ")
-    report = example_import(client, key, build_bundle())
+    report = example_import(http, key, build_bundle())
     assert report["counts"]["policies"]["created"] == 1
     programme = client.get("/api/v1/policies/example-city-ai-talent-programme").json()
     assert programme["money"] == {"amount": "50000000", "currency": "CNY", "approximate": False}
-    report = export_edit_reimport(client, key, "new-generation-ai-development-plan", "Edited.")
+    report = export_edit_reimport(http, key, "new-generation-ai-development-plan", "Edited.")
     assert report["counts"]["policies"]["updated"] == 1
     edited = client.get("/api/v1/policies/new-generation-ai-development-plan").json()
     assert edited["summary"] == "Edited."

@@ -198,7 +198,7 @@ def test_graph_around_a_ministry(client: TestClient) -> None:
 
 
 def test_graphml(client: TestClient) -> None:
-    params = {"root": "policy:tianjin-100bn-rmb-ai-fund", "depth": 2}
+    params: dict[str, str | int] = {"root": "policy:tianjin-100bn-rmb-ai-fund", "depth": 2}
     as_json = client.get("/api/v1/graph", params=params).json()
     response = client.get("/api/v1/graph", params={**params, "format": "graphml"})
     assert response.headers["content-type"].startswith("application/graphml+xml")
