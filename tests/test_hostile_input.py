@@ -180,8 +180,8 @@ def test_path_keys_that_name_nothing_are_404s(client: TestClient, resource: str,
 @pytest.mark.parametrize("key", BAD_KEYS)
 def test_writes_to_bad_keys_are_404s(client: TestClient, auth: dict[str, str], key: str) -> None:
     assert_problem(client.delete(f"/api/v1/regions/{key}", headers=auth), 404)
-    patch = {"headers": {**auth, "Content-Type": "application/merge-patch+json"}}
-    assert_problem(client.patch(f"/api/v1/regions/{key}", content=b"{}", **patch), 404)
+    patch = {**auth, "Content-Type": "application/merge-patch+json"}
+    assert_problem(client.patch(f"/api/v1/regions/{key}", content=b"{}", headers=patch), 404)
 
 
 @pytest.mark.parametrize(

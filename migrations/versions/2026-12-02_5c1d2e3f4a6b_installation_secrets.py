@@ -1,7 +1,7 @@
 """installation secrets (the per-installation cursor signing key)
 
 Revision ID: 5c1d2e3f4a6b
-Revises: 4ab630f8d83b
+Revises: 5e1d0c7a9b21
 Create Date: 2026-12-02 13:15:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5c1d2e3f4a6b"
-down_revision: str | None = "4ab630f8d83b"
+down_revision: str | None = "5e1d0c7a9b21"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
