@@ -71,6 +71,8 @@ def _problem(status: int, title: str, detail: str, path: str) -> bytes:
 # Probes answer whoever asks, however often: a load balancer must never be rate limited.
 _UNLIMITED = frozenset({"/healthz", "/readyz"})
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# POSTs that only read (the Reconciliation API sends its queries as a form): no key needed.
+_READING_POSTS = frozenset({"/api/v1/reconcile"})
 # Bodies of these are whole datasets, read as a stream by the import (up to max_body_bytes);
 # every other body is one record or a key, held to max_record_body_bytes.
 _BULK_PATHS = frozenset({"/api/v1/import"})
@@ -149,7 +151,11 @@ class GuardMiddleware:
             limited = self.buckets is not None and path not in _UNLIMITED
             wait = self.buckets.take(client, time.monotonic()) if limited and self.buckets else 0
             declared = headers.get("content-length", "")
-            write = scope["method"] in _WRITES and path.startswith("/api/")
+            write = (
+                scope["method"] in _WRITES
+                and path.startswith("/api/")
+                and path.rstrip("/") not in _READING_POSTS
+            )
             limit = self.max_body if path in _BULK_PATHS else self.max_record_body
             if wait > 0:
                 await refuse(
