@@ -12,7 +12,7 @@ import uvicorn
 from sqlalchemy import func, select
 from uvicorn.supervisors import Multiprocess
 
-from app.config import get_settings
+from app.config import Settings, get_settings
 from app.db import make_engine, make_session_factory
 from app.errors import PolicyDBError
 from app.models import Source
@@ -22,6 +22,7 @@ from app.services import keys as key_service
 from app.services import migrations
 from app.services.bundle_files import read_bundle_path
 from app.services.citations import unverified_excerpts
+from app.services.installation import is_weak_secret
 
 SEED_PATH = migrations.PROJECT_ROOT / "seed_data"
 PROGRESS_THRESHOLD = 1000  # records; smaller imports finish before a bar would help
@@ -48,6 +49,17 @@ def _fail(error: PolicyDBError) -> None:
     raise typer.Exit(1)
 
 
+def secret_warning(settings: Settings) -> str | None:
+    """What is wrong with the configured cursor secret, if anything."""
+    if settings.cursor_secret is not None and is_weak_secret(settings.cursor_secret):
+        return (
+            "POLICYDB_CURSOR_SECRET is a known default or too short, so anyone can forge "
+            "paging cursors; unset it (a random secret is then generated and kept in the "
+            "database) or set a long random value"
+        )
+    return None
+
+
 @app.command()
 def serve(
     host: Annotated[
@@ -60,6 +72,8 @@ def serve(
 ) -> None:
     """Migrate the database to head, seed it if it is empty, then serve the API and docs."""
     settings = get_settings()
+    if warning := secret_warning(settings):
+        typer.echo(f"warning: {warning}", err=True)
     # The access log (one JSON line per request, with its request id) goes to stderr beside
     # uvicorn's own log; uvicorn's access line would repeat it at a tenth of a GET's cost.
     logging.basicConfig(level=logging.INFO, format="%(name)s %(message)s")
@@ -68,12 +82,17 @@ def serve(
         with _session_factory()() as session:
             if not session.scalar(select(func.count()).select_from(Source)):
                 _seed(session)
+    # X-Forwarded-For is believed only from the proxies named in POLICYDB_TRUSTED_PROXIES
+    # (uvicorn would otherwise trust any local process, and the rate limit with it).
+    trusted = settings.trusted_proxies
     config = uvicorn.Config(
         "app.asgi:app",
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
         access_log=False,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=",".join(trusted) if trusted else None,
     )
     # Always under uvicorn's supervisor, even with one worker: it pings each worker process
     # and starts a new one when one dies or stops answering, while the others keep serving.

@@ -24,9 +24,26 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     max_import_records: int = Field(default=200_000, ge=1)
-    cursor_secret: str = Field(
-        default="policydb-cursor-signing-key",
-        description="HMAC key that signs paging cursors so a tampered cursor is detected.",
+    max_record_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest body of a record or key write (an import may be max_body_bytes).",
+    )
+    max_json_depth: int = Field(
+        default=64, ge=8, le=1000, description="Deepest nesting of a JSON or YAML body."
+    )
+    max_errors: int = Field(
+        default=100, ge=1, description="Problems listed in one answer (the total is given)."
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses (or CIDR networks) of proxies whose X-Forwarded-For is "
+        "believed; empty: none, the connecting address is the client.",
+    )
+    cursor_secret: str | None = Field(
+        default=None,
+        description="HMAC key that signs paging cursors so a tampered cursor is detected; "
+        "unset: a random key generated on first start and kept in the database.",
     )
     facet_max_values: int = Field(default=30, ge=1, description="Values listed per facet.")
     facet_budget_ms: int = Field(default=2000, ge=10, description="Time budget per facet.")
@@ -34,6 +51,9 @@ class Settings(BaseSettings):
     graph_max_nodes: int = Field(default=1000, ge=1)
     graph_max_depth: int = Field(default=4, ge=1)
     expand_max_depth: int = Field(default=10, ge=1, description="Relation chain depth.")
+    expand_max_links: int = Field(
+        default=200, ge=1, description="Policies listed in one relation chain."
+    )
     require_if_match: bool = Field(
         default=False, description="Writes without If-Match are refused (428)."
     )
@@ -45,6 +65,12 @@ class Settings(BaseSettings):
     )
     query_timeout_ms: int = Field(
         default=10_000, ge=10, description="Longest a request's database work may run (503)."
+    )
+    import_timeout_ms: int = Field(
+        default=600_000,
+        ge=1000,
+        description="Longest an HTTP import's database work may run (instead of "
+        "query_timeout_ms, which bounds every other request).",
     )
     rate_limit_per_second: float = Field(
         default=50.0, ge=0, description="Sustained requests per second per client; 0: no limit."

@@ -1,9 +1,12 @@
 """Domain errors. Services raise these; only app/api/problems.py turns them into HTTP."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
+
+from app.safe_text import error_message
 
 
 @dataclass
@@ -26,6 +29,29 @@ def pointer(*parts: str | int) -> str:
     return "/" + "/".join(escaped) if parts else ""
 
 
+# Problems kept per request or import, whatever the input (an answer lists fewer, see
+# POLICYDB_MAX_ERRORS): a bundle of a million bad records must not take a million objects.
+KEPT_ERRORS = 1000
+
+
+class ErrorList(list[ErrorDetail]):
+    """Errors as found: the first ``limit`` kept, every one counted in ``total``."""
+
+    def __init__(self, errors: Iterable[ErrorDetail] = (), limit: int = KEPT_ERRORS) -> None:
+        super().__init__()
+        self.limit, self.total = limit, 0
+        self.extend(errors)
+
+    def append(self, error: ErrorDetail) -> None:
+        self.total += 1
+        if len(self) < self.limit:
+            super().append(error)
+
+    def extend(self, errors: Iterable[ErrorDetail]) -> None:
+        for error in errors:
+            self.append(error)
+
+
 class PolicyDBError(Exception):
     """Base class of every error policydb reports to a user."""
 
@@ -35,6 +61,8 @@ class PolicyDBError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.errors: list[ErrorDetail] = errors or []
+        # How many problems there were (more than ``errors`` holds if they were capped).
+        self.errors_total = errors.total if isinstance(errors, ErrorList) else len(self.errors)
 
 
 class NotFound(PolicyDBError):
@@ -100,7 +128,7 @@ def validation_errors(
     return [
         ErrorDetail(
             pointer=pointer(*prefix, *err["loc"]),
-            detail=err["msg"].removeprefix("Value error, "),
+            detail=error_message(err),
         )
         for err in exc.errors()
     ]

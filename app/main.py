@@ -7,7 +7,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
 from app import mcp_server
-from app.api.deps import get_session_factory, read_slots
+from app.api.deps import get_session_factory, key_check, read_slots
 from app.api.middleware import GuardMiddleware
 from app.api.problems import COMMON_PROBLEMS, install_problem_handlers, problem_responses
 from app.api.reconcile_cors import ReconcileCORS
@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         favicon_url=None,
         responses=problem_responses(*COMMON_PROBLEMS),
     )
-    app.add_middleware(GuardMiddleware, settings=settings)
+    app.add_middleware(GuardMiddleware, settings=settings, check_key=key_check(app))
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -28,13 +28,14 @@ from starlette.types import Receive, Scope, Send
 
 from app.config import Settings
 from app.db import is_timeout, set_deadline
-from app.errors import PolicyDBError
+from app.errors import NotFound, PolicyDBError
 from app.partial_dates import PartialDate
 from app.schemas.explore import GraphEdge, GraphNode
 from app.services import documents, explore, queries
 from app.services import search as search_service
+from app.services.installation import installation_secret
 from app.services.paging import CursorCodec
-from app.services.resources import ResourceName
+from app.services.resources import ResourceName, is_record_key
 from app.vocabularies import VOCABULARIES
 
 log = logging.getLogger("policydb.mcp")
@@ -251,7 +252,23 @@ def build_server(settings: Settings, session_factory: SessionFactory) -> MCPServ
         finally:
             session.close()
 
-    codec = CursorCodec(settings.cursor_secret)
+    made: list[CursorCodec] = []
+
+    def codec() -> CursorCodec:
+        """Keyed like the REST API's: POLICYDB_CURSOR_SECRET, else the installation's own."""
+        if not made:
+            secret = settings.cursor_secret
+            if not secret:
+                with session_factory()() as session:
+                    secret = installation_secret(session=session)
+            made.append(CursorCodec(secret))
+        return made[0]
+
+    def record_document(session: Session, type: RecordType, slug: str) -> Any:
+        if not is_record_key(slug):  # "²", "①", ids beyond 2^31, NULs: nothing to look up
+            raise NotFound(f"no {type} with id or slug {slug!r}")
+        return documents.document(session, RESOURCE[type], slug)
+
     page_size = Annotated[
         int, Field(ge=1, le=settings.max_page_size, description="Results per page.")
     ]
@@ -281,7 +298,7 @@ def build_server(settings: Settings, session_factory: SessionFactory) -> MCPServ
         after = None
         with reading() as session:
             if cursor:
-                score, doc_id = codec.decode(cursor, SEARCH_SORT, 2)
+                score, doc_id = codec().decode(cursor, SEARCH_SORT, [float, int])
                 after = (float(score), int(doc_id))
             hits, total = search_service.search(
                 session=session, q=q, record_types=types, limit=limit + 1, after=after
@@ -290,7 +307,7 @@ def build_server(settings: Settings, session_factory: SessionFactory) -> MCPServ
         next_cursor = None
         if len(hits) > limit:
             hits = hits[:limit]
-            next_cursor = codec.encode(SEARCH_SORT, [hits[-1].score, hits[-1].document_id])
+            next_cursor = codec().encode(SEARCH_SORT, [hits[-1].score, hits[-1].document_id])
         items = []
         for hit in hits:
             slug, title = names[(hit.record_type, hit.record_id)]
@@ -319,7 +336,7 @@ def build_server(settings: Settings, session_factory: SessionFactory) -> MCPServ
         full: Annotated[bool, Field(description="Every list whole.")] = False,
     ) -> RecordResult:
         with reading() as session:
-            document = documents.document(session, RESOURCE[type], slug)
+            document = record_document(session, type, slug)
         record, cut = trim(document, _limit(max_items, full))
         return RecordResult(
             type=type,
@@ -371,7 +388,7 @@ def build_server(settings: Settings, session_factory: SessionFactory) -> MCPServ
         resource = RESOURCE[type]
         with reading() as session:
             page = queries.list_records(
-                session=session, resource=resource, filters=filters, params=params, codec=codec
+                session=session, resource=resource, filters=filters, params=params, codec=codec()
             )
             found = documents.documents(session, resource, page.ids)
         items = []
@@ -413,7 +430,7 @@ def build_server(settings: Settings, session_factory: SessionFactory) -> MCPServ
         )
         with reading() as session:
             page = explore.timeline(
-                session=session, filters=filters, limit=limit, cursor=cursor, codec=codec
+                session=session, filters=filters, limit=limit, cursor=cursor, codec=codec()
             )
         items = []
         for row in page.rows:
@@ -472,7 +489,7 @@ def build_server(settings: Settings, session_factory: SessionFactory) -> MCPServ
         full: Annotated[bool, Field(description="Every fact.")] = False,
     ) -> SupportResult:
         with reading() as session:
-            document = documents.document(session, RESOURCE[type], slug)
+            document = record_document(session, type, slug)
         facts = [
             Fact(
                 fact=f"{type} {document['slug']}",

@@ -4,24 +4,33 @@ Those that do no I/O are async: FastAPI runs a sync dependency in a worker threa
 hand-offs cost more than a cheap GET's database work (bench/NOTES.md).
 """
 
+import hashlib
 import threading
-from collections.abc import AsyncIterator, Iterator
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import URL
+from starlette.types import Scope
 
+from app.api.middleware import KeyVerdict
 from app.config import Settings
 from app.db import set_deadline
-from app.errors import BadQuery, ErrorDetail
+from app.errors import BadQuery, ErrorDetail, KeyRevoked, NotAuthenticated, NotFound
 from app.models import ApiKey
+from app.services.installation import installation_secret
 from app.services.keys import authenticate, require_scope
 from app.services.paging import CursorCodec
 from app.services.queries import ListParams
+from app.services.resources import is_record_key
 
 
 async def get_settings(request: Request) -> Settings:
@@ -80,8 +89,23 @@ def reading(request: Request) -> Iterator[None]:
         yield
 
 
-async def get_codec(settings: SettingsDep) -> CursorCodec:
-    return CursorCodec(settings.cursor_secret)
+async def get_codec(
+    request: Request, settings: SettingsDep, factory: SessionFactoryDep
+) -> CursorCodec:
+    """The cursor codec, keyed by POLICYDB_CURSOR_SECRET or else this installation's own
+    secret (made on first use, read once per process)."""
+    codec: CursorCodec | None = getattr(request.app.state, "cursor_codec", None)
+    if codec is None:
+        secret = settings.cursor_secret
+        if not secret:
+            secret = await run_in_threadpool(_stored_cursor_secret, factory)
+        codec = request.app.state.cursor_codec = CursorCodec(secret)
+    return codec
+
+
+def _stored_cursor_secret(factory: sessionmaker[Session]) -> str:
+    with factory() as session:
+        return installation_secret(session=session)
 
 
 CodecDep = Annotated[CursorCodec, Depends(get_codec)]
@@ -145,6 +169,14 @@ async def reject_unknown_query_params(request: Request) -> None:
     dependant = getattr(route, "dependant", None)
     if dependant is None:
         return
+    nul = sorted({name for name, value in request.query_params.multi_items() if "\x00" in value})
+    # PostgreSQL cannot take a NUL in text: refused here, before any filter reaches a query.
+    # (The reconciliation service normalises its free text, NULs included, itself.)
+    if nul and not request.url.path.startswith("/api/v1/reconcile"):
+        raise BadQuery(
+            "query parameters may not contain NUL characters",
+            [ErrorDetail(pointer=f"/query/{name}", detail="contains a NUL (%00)") for name in nul],
+        )
     known = set(_query_param_names(dependant))
     unknown = sorted(set(request.query_params) - known)
     if unknown:
@@ -159,6 +191,78 @@ async def reject_unknown_query_params(request: Request) -> None:
             ],
         )
 
+
+def restart_deadline(session: Session, milliseconds: int) -> None:
+    """Give the rest of a request a time budget of its own (an import's, not a read's):
+    the transaction that authenticated the request ends, and the next one gets the bound."""
+    session.rollback()
+    set_deadline(session, milliseconds)
+
+
+def local_url(url: URL) -> str:
+    """A link to this server as path and query only: the ``Host`` header, which the client
+    chose, is never written back into ``next`` or ``Link``."""
+    return url.path + ("?" + url.query if url.query else "")
+
+
+def record_key(singular: str, example: str) -> Callable[..., Awaitable[str]]:
+    """The ``{key}`` path parameter of a resource: an id in range or a slug, else a 404."""
+
+    async def valid_key(
+        key: Annotated[str, Path(description="Numeric id or slug.", examples=[example])],
+    ) -> str:
+        if not is_record_key(key):
+            raise NotFound(f"no {singular} with id or slug {key!r}")
+        return key
+
+    return valid_key
+
+
+def key_check(app: FastAPI) -> Callable[[Scope, str], Awaitable[KeyVerdict]]:
+    """How the middleware learns who an Authorization header belongs to, before routing.
+
+    The answer keys the rate limit and lets writes without a valid key be refused before
+    their body is read. Verdicts are kept a few seconds (the routes still check the key
+    on every write, so a revocation takes effect at once).
+    """
+    cache: OrderedDict[str, tuple[float, KeyVerdict]] = OrderedDict()
+
+    def lookup(secret: str) -> KeyVerdict:
+        override = app.dependency_overrides.get(get_session_factory)
+        factory = override() if override else app.state.session_factory
+        with factory() as session:
+            try:
+                key = authenticate(session=session, secret=secret)
+            except NotAuthenticated as exc:
+                return KeyVerdict(None, 401, exc.detail)
+            except KeyRevoked as exc:
+                return KeyVerdict(None, 403, exc.detail)
+            except DBAPIError:  # the routes answer 503 for reads; writes wait for the database
+                return KeyVerdict(None, 503, "the database is unavailable; retry shortly")
+            return KeyVerdict(key.name)
+
+    async def check(scope: Scope, authorization: str) -> KeyVerdict:
+        scheme, _, secret = authorization.partition(" ")
+        secret = secret.strip()
+        if scheme.lower() != "bearer" or not secret or len(secret) > 200:
+            return KeyVerdict(None, 401, "send the key as Authorization: Bearer <key>")
+        now = time.monotonic()
+        digest = hashlib.sha256(secret.encode("utf-8", "surrogateescape")).hexdigest()
+        cached = cache.get(digest)
+        if cached is not None and now - cached[0] < KEY_VERDICT_SECONDS:
+            return cached[1]
+        verdict = await run_in_threadpool(lookup, secret)
+        if verdict.status == 503:
+            return verdict
+        cache[digest] = (now, verdict)
+        if len(cache) > 4096:
+            cache.popitem(last=False)
+        return verdict
+
+    return check
+
+
+KEY_VERDICT_SECONDS = 5.0
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from `policydb keys create`.")
 

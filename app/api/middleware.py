@@ -2,17 +2,20 @@
 X-Request-ID and a structured access log line, security headers, the body size limit and a
 per-client rate limit. Pure ASGI, so it adds almost nothing to a request's cost."""
 
-import hashlib
 import json
 import logging
 import re
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.problems import serves
 from app.config import Settings
 
 log = logging.getLogger("policydb.access")
@@ -65,10 +68,36 @@ def _problem(status: int, title: str, detail: str, path: str) -> bytes:
     ).encode()
 
 
+# Probes answer whoever asks, however often: a load balancer must never be rate limited.
+_UNLIMITED = frozenset({"/healthz", "/readyz"})
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# POSTs that only read (the Reconciliation API sends its queries as a form): no key needed.
+_READING_POSTS = frozenset({"/api/v1/reconcile"})
+# Bodies of these are whole datasets, read as a stream by the import (up to max_body_bytes);
+# every other body is one record or a key, held to max_record_body_bytes.
+_BULK_PATHS = frozenset({"/api/v1/import"})
+
+_REFUSALS = {401: "Authentication required", 403: "API key revoked", 503: "Service unavailable"}
+
+KeyCheck = Callable[[Scope, str], Awaitable["KeyVerdict"]]
+
+
+@dataclass(frozen=True)
+class KeyVerdict:
+    """What an Authorization header turned out to be."""
+
+    name: str | None  # the key's name, if the header holds a valid, unrevoked key
+    status: int = 200  # 401 unknown, 403 revoked
+    detail: str = ""
+
+
 class GuardMiddleware:
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, check_key: KeyCheck) -> None:
         self.app = app
         self.max_body = settings.max_body_bytes
+        self.max_record_body = settings.max_record_body_bytes
+        self.max_depth = settings.max_json_depth
+        self.check_key = check_key
         self.buckets = (
             TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
             if settings.rate_limit_per_second > 0
@@ -84,7 +113,7 @@ class GuardMiddleware:
         incoming_id = headers.get("x-request-id", "")
         request_id = incoming_id if _REQUEST_ID.match(incoming_id) else uuid.uuid4().hex
         path: str = scope["path"]
-        client = _client(scope, headers)
+        client = _address(scope)
         status_holder = {"status": 500}
         docs = path.startswith(("/docs", "/redoc", "/static-offline-docs"))
 
@@ -112,8 +141,22 @@ class GuardMiddleware:
             )
 
         try:
-            wait = self.buckets.take(client, time.monotonic()) if self.buckets else 0.0
+            # Who the request really is: a verified key's name, else the connecting address
+            # (a proxy's X-Forwarded-For counts only when the server was told to trust it,
+            # see POLICYDB_TRUSTED_PROXIES). An unverified Authorization header is no one.
+            authorization = headers.get("authorization", "")
+            verdict = await self.check_key(scope, authorization) if authorization else None
+            if verdict is not None and verdict.name is not None:
+                client = f"key:{verdict.name}"
+            limited = self.buckets is not None and path not in _UNLIMITED
+            wait = self.buckets.take(client, time.monotonic()) if limited and self.buckets else 0
             declared = headers.get("content-length", "")
+            write = (
+                scope["method"] in _WRITES
+                and path.startswith("/api/")
+                and path.rstrip("/") not in _READING_POSTS
+            )
+            limit = self.max_body if path in _BULK_PATHS else self.max_record_body
             if wait > 0:
                 await refuse(
                     429,
@@ -121,24 +164,50 @@ class GuardMiddleware:
                     "rate limit exceeded; retry after the number of seconds in Retry-After",
                     [(b"retry-after", str(max(1, round(wait))).encode())],
                 )
-            elif declared.isdigit() and int(declared) > self.max_body:
+            elif (
+                write and (verdict is None or verdict.name is None) and serves(scope["app"], scope)
+            ):
+                # Every write needs a key: refused before a byte of the body is read.
+                if verdict is None:
+                    status, detail = (
+                        401,
+                        "this request needs an API key: Authorization: Bearer <key>",
+                    )
+                else:
+                    status, detail = verdict.status, verdict.detail
+                title = _REFUSALS[status]
+                extra = [(b"www-authenticate", b"Bearer")] if status == 401 else []
+                if status == 503:
+                    extra = [(b"retry-after", b"5")]
+                await refuse(status, title, detail, extra)
+            elif declared and not (declared.isascii() and declared.isdigit()):
+                await refuse(400, "Bad request", "the Content-Length header is not a number", [])
+            elif declared and int(declared) > limit:
                 await refuse(
                     413,
                     "Request too large",
-                    f"the body is {declared} bytes; at most {self.max_body} are accepted",
+                    f"the body is {declared} bytes; at most {limit} are accepted here",
                     [],
                 )
-            elif not declared and scope["method"] in ("POST", "PUT", "PATCH"):
-                # No declared length (chunked): read the body here, up to the limit, and
-                # replay it to the app, so an oversized one is refused before any work.
-                body = await self._read_limited(receive)
+            elif scope["method"] in ("POST", "PUT", "PATCH") and path not in _BULK_PATHS:
+                # A record's body is read here, up to its limit, and its nesting checked
+                # before any parser builds it; then it is replayed to the app.
+                body = await self._read_limited(receive, limit)
+                problem = None
                 if body is None:
-                    await refuse(
-                        413,
-                        "Request too large",
-                        f"the body exceeds {self.max_body} bytes",
-                        [],
-                    )
+                    problem = (413, "Request too large", f"the body exceeds {limit} bytes")
+                elif (depth := await self._too_deep(body)) is not None:
+                    problem = (400, "Bad request", depth)
+                if problem is not None:
+                    await refuse(*problem, [])
+                else:
+                    await self.app(scope, _replay(body or b"", receive), send_with_headers)
+            elif not declared and scope["method"] in ("POST", "PUT", "PATCH"):
+                # An import without a declared length (chunked): read it here, up to the
+                # limit, and replay it, so an oversized one is refused before any work.
+                body = await self._read_limited(receive, limit)
+                if body is None:
+                    await refuse(413, "Request too large", f"the body exceeds {limit} bytes", [])
                 else:
                     await self.app(scope, _replay(body, receive), send_with_headers)
             else:
@@ -157,8 +226,14 @@ class GuardMiddleware:
                 )
             )
 
-    async def _read_limited(self, receive: Receive) -> bytes | None:
-        """The whole body, or None as soon as it grows past the limit."""
+    async def _too_deep(self, body: bytes) -> str | None:
+        # A large body is scanned off the event loop (a megabyte takes up to ~0.1 s).
+        if len(body) <= 64 * 1024:
+            return json_depth_exceeds(body, self.max_depth)
+        return await run_in_threadpool(json_depth_exceeds, body, self.max_depth)
+
+    async def _read_limited(self, receive: Receive, limit: int) -> bytes | None:
+        """The whole body, or None as soon as it grows past ``limit``."""
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -167,7 +242,7 @@ class GuardMiddleware:
                 return b"".join(chunks)
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_body:
+            if size > limit:
                 return None
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -187,10 +262,31 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-def _client(scope: Scope, headers: dict[str, str]) -> str:
-    """Who a request counts against: its API key if it sends one, else its address."""
-    authorization = headers.get("authorization", "")
-    if authorization:
-        return "key:" + hashlib.sha256(authorization.encode()).hexdigest()[:16]
+def _address(scope: Scope) -> str:
+    """The connecting address (uvicorn has already applied trusted proxies' headers)."""
     host = scope.get("client")
     return f"ip:{host[0]}" if host else "ip:unknown"
+
+
+def json_depth_exceeds(body: bytes, max_depth: int) -> str | None:
+    """Why a JSON body nests deeper than ``max_depth`` (None if it does not).
+
+    Brackets inside strings do not count; the scan stops at the first one too deep, so a
+    hostile body costs one pass over at most its first few kilobytes.
+    """
+    depth = 0
+    for match in _STRUCTURE.finditer(body):
+        token = match.group()
+        if token in (b"{", b"["):
+            depth += 1
+            if depth > max_depth:
+                return f"the body nests deeper than {max_depth} levels (at byte {match.start()})"
+        elif token in (b"}", b"]"):
+            depth -= 1
+    return None
+
+
+# A JSON string (skipped whole) or a bracket.
+# A JSON string (skipped whole; possessive, and an unterminated one runs to the end, so the
+# scan never backtracks) or a bracket.
+_STRUCTURE = re.compile(rb'"(?:[^"\\]|\\.|\\\Z)*+(?:"|\Z)|[\[\]{}]')

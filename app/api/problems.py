@@ -30,6 +30,7 @@ from app.errors import (
     TooLarge,
     pointer,
 )
+from app.safe_text import error_message
 
 log = logging.getLogger("policydb")
 
@@ -68,6 +69,10 @@ class Problem(BaseModel):
     detail: str = Field(examples=["no policy with id or slug 'nope'"])
     instance: str | None = Field(default=None, examples=["/api/v1/policies/nope"])
     errors: list[ProblemError] = Field(default_factory=list)
+    errors_total: int | None = Field(
+        default=None,
+        description="How many problems there were, when `errors` lists only the first ones.",
+    )
 
 
 def problem_response(
@@ -78,6 +83,7 @@ def problem_response(
     title: str | None = None,
     errors: list[ErrorDetail] | None = None,
     headers: dict[str, str] | None = None,
+    errors_total: int | None = None,
 ) -> JSONResponse:
     title = title or HTTPStatus(status).phrase
     body: dict[str, Any] = {
@@ -88,7 +94,12 @@ def problem_response(
         "instance": request.url.path,
     }
     if errors:
-        body["errors"] = [e.as_dict() for e in errors]
+        # However many there were, an answer lists at most max_errors (and says how many).
+        shown = request.app.state.settings.max_errors
+        total = max(errors_total or 0, len(errors))
+        body["errors"] = [e.as_dict() for e in errors[:shown]]
+        if total > len(body["errors"]):
+            body["errors_total"] = total
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
@@ -103,15 +114,20 @@ def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     elif status == 503:
         headers = {"Retry-After": "1"}
     return problem_response(
-        request, status, exc.detail, title=exc.title, errors=exc.errors, headers=headers
+        request,
+        status,
+        exc.detail,
+        title=exc.title,
+        errors=exc.errors,
+        headers=headers,
+        errors_total=exc.errors_total,
     )
 
 
 def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        ErrorDetail(pointer=pointer(*err["loc"]), detail=err["msg"].removeprefix("Value error, "))
-        for err in exc.errors()
+        ErrorDetail(pointer=pointer(*err["loc"]), detail=error_message(err)) for err in exc.errors()
     ]
     in_body = any(err["loc"][:1] == ("body",) for err in exc.errors())
     malformed = any(err["type"] == "json_invalid" for err in exc.errors())
@@ -132,14 +148,17 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, exc.status_code, detail, headers=headers or None)
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
 def _allowed_methods(request: Request) -> set[str]:
     """Every method some route serves at this path (Starlette lists only one route's)."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _child = route.matches(request.scope)
-        if match != Match.NONE:
-            methods |= getattr(route, "methods", None) or set()
-    return methods
+    return {m for m in _METHODS if serves(request.app, {**request.scope, "method": m})}
+
+
+def serves(app: Any, scope: Any) -> bool:
+    """Whether some route answers this method at this path (included routers too)."""
+    return any(route.matches(scope)[0] == Match.FULL for route in app.router.routes)
 
 
 def _database_error(request: Request, exc: Exception) -> JSONResponse:

@@ -9,6 +9,8 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from pydantic_core import to_json
 
+from app.safe_text import csv_cell
+
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
 
 
@@ -17,7 +19,7 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, dict | list):
         return to_json(value).decode()  # nested values as compact JSON, as the API sends them
-    return str(value)
+    return csv_cell(str(value))  # never a formula to a spreadsheet
 
 
 def _headers(name: str, fmt: str) -> dict[str, str]:

@@ -6,6 +6,7 @@ from app.models.base import Base
 from app.models.citation import Citation
 from app.models.goal import Goal
 from app.models.history import HistoryEntry
+from app.models.installation import InstallationSecret
 from app.models.policy import Policy, PolicyActor, PolicyRegion, PolicyRelation, PolicyTopic
 from app.models.region import Region
 from app.models.search import SearchDocument
@@ -18,6 +19,7 @@ __all__ = [
     "Citation",
     "Goal",
     "HistoryEntry",
+    "InstallationSecret",
     "Policy",
     "PolicyActor",
     "PolicyRegion",

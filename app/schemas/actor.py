@@ -5,8 +5,11 @@ from app.schemas.common import (
     RECORD_READ_ONLY,
     Citations,
     Identifier,
-    LanguageTag,
+    Identifiers,
+    LocalNames,
+    LongText,
     RecordOut,
+    ShortTexts,
     Slug,
     Text,
     WriteModel,
@@ -28,15 +31,15 @@ class ActorRecord(WriteModel):
 
     slug: Slug = Field(examples=["ministry-of-education"])
     name: Text = Field(max_length=300, examples=["Ministry of Education"])
-    names: dict[LanguageTag, str] = Field(
+    names: LocalNames = Field(
         default_factory=dict, examples=[{"zh": "教育部", "zh-Latn-pinyin": "Jiàoyùbù"}]
     )
-    aliases: list[str] = Field(default_factory=list, examples=[["MoE"]])
+    aliases: ShortTexts = Field(default_factory=list, examples=[["MoE"]])
     kind: ActorKind
     region: Slug | None = Field(default=None, description="Slug of the actor's home region.")
     parent: Slug | None = Field(default=None, description="Slug of the actor this one is part of.")
-    description: str | None = None
-    identifiers: list[Identifier] = Field(default_factory=list)
+    description: LongText | None = None
+    identifiers: Identifiers
     citations: Citations
 
 

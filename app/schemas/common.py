@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from app.partial_dates import PartialDate
+from app.safe_text import SAFE_TEXT_PATTERN
 
 # Lower-case words joined by hyphens; never digits alone, which would read as a numeric id.
 SLUG_PATTERN = r"^(?:[a-z0-9]+(?:-[a-z0-9]+)+|[a-z0-9]*[a-z][a-z0-9]*)$"
@@ -30,7 +31,32 @@ Slug = Annotated[
 LanguageTag = Annotated[
     str, StringConstraints(pattern=r"^[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{2,8})*$", max_length=35)
 ]
-Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+# Written text may hold any character but C0 controls other than tab and newline, U+FFFE
+# and U+FFFF: every output format (JSON, CSV, YAML, GraphML's XML) can then carry it as it is.
+# Lone surrogates are refused by Pydantic itself (they are not text).
+# Bounds on every string and list a record may hold (they appear in the OpenAPI document
+# and the bundle schema), so a request's size is bounded by its content, not just its bytes.
+MAX_LONG_TEXT = 20_000  # summaries, descriptions, goal statements
+MAX_SHORT_TEXT = 300  # names, aliases, authors
+MAX_NAMES = 50  # entries of names/titles/aliases/authors/identifiers/topics
+MAX_LINKS = 500  # actors, regions or related policies of one policy
+MAX_CITATIONS = 100  # citations of one record or link
+MAX_INT = 2**31 - 1  # integer columns are 32-bit (PostgreSQL integer)
+
+SafeText = Annotated[str, StringConstraints(pattern=SAFE_TEXT_PATTERN)]
+Text = Annotated[
+    str, StringConstraints(min_length=1, strip_whitespace=True, pattern=SAFE_TEXT_PATTERN)
+]
+ShortText = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_SHORT_TEXT, pattern=SAFE_TEXT_PATTERN)
+]
+LongText = Annotated[str, StringConstraints(max_length=MAX_LONG_TEXT, pattern=SAFE_TEXT_PATTERN)]
+# Other-language names or titles, keyed by BCP 47 tag.
+LocalName = Annotated[
+    str, StringConstraints(min_length=1, max_length=500, pattern=SAFE_TEXT_PATTERN)
+]
+LocalNames = Annotated[dict[LanguageTag, LocalName], Field(max_length=MAX_NAMES)]
+ShortTexts = Annotated[list[ShortText], Field(max_length=MAX_NAMES)]
 
 
 def _parse_partial_date(value: Any) -> Any:
@@ -99,7 +125,9 @@ def _iso_4217(code: str) -> str:
 IsoRegionCode = Annotated[
     str, AfterValidator(_iso_3166), Field(examples=["CN", "CN-SH", "US"], max_length=10)
 ]
-CurrencyCode = Annotated[str, AfterValidator(_iso_4217), Field(examples=["CNY", "USD"])]
+CurrencyCode = Annotated[
+    str, AfterValidator(_iso_4217), Field(examples=["CNY", "USD"], max_length=3)
+]
 
 
 class WriteModel(BaseModel):
@@ -125,12 +153,12 @@ RECORD_READ_ONLY = frozenset({"id", "created_at", "updated_at"})
 
 
 class Identifier(WriteModel):
-    scheme: Annotated[str, StringConstraints(min_length=1, max_length=60)] = Field(
-        examples=["wikidata"]
-    )
-    value: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
-        examples=["Q8733"]
-    )
+    scheme: Annotated[
+        str, StringConstraints(min_length=1, max_length=60, pattern=SAFE_TEXT_PATTERN)
+    ] = Field(examples=["wikidata"])
+    value: Annotated[
+        str, StringConstraints(min_length=1, max_length=200, pattern=SAFE_TEXT_PATTERN)
+    ] = Field(examples=["Q8733"])
 
 
 class Citation(WriteModel):
@@ -139,14 +167,16 @@ class Citation(WriteModel):
     READ_ONLY = frozenset({"source_title"})
 
     source: Slug = Field(description="Slug of the cited source.")
-    section: str | None = Field(default=None, max_length=300, examples=["Introduction"])
-    paragraph: int | None = Field(default=None, ge=1, examples=[2])
-    excerpt: str | None = Field(
+    section: SafeText | None = Field(default=None, max_length=300, examples=["Introduction"])
+    paragraph: int | None = Field(default=None, ge=1, le=MAX_INT, examples=[2])
+    excerpt: SafeText | None = Field(
         default=None,
         max_length=400,
         description="The evidence, verbatim from the source (a phrase, not a paragraph).",
     )
-    note: str | None = Field(default=None, max_length=2000, examples=["derived: 5,000,000 / 100"])
+    note: SafeText | None = Field(
+        default=None, max_length=2000, examples=["derived: 5,000,000 / 100"]
+    )
     source_title: str | None = Field(
         default=None,
         description="Read-only: the cited source's title.",
@@ -154,7 +184,8 @@ class Citation(WriteModel):
     )
 
 
-Citations = Annotated[list[Citation], Field(default_factory=list)]
+Citations = Annotated[list[Citation], Field(default_factory=list, max_length=MAX_CITATIONS)]
+Identifiers = Annotated[list[Identifier], Field(default_factory=list, max_length=MAX_NAMES)]
 
 
 class RecordOut(BaseModel):

@@ -2,11 +2,13 @@ from pydantic import BaseModel, Field, model_validator
 
 from app.models import Goal
 from app.schemas.common import (
+    MAX_INT,
     RECORD_READ_ONLY,
     Citations,
     DecimalValue,
     PartialDateValue,
     RecordOut,
+    SafeText,
     Slug,
     Text,
     WriteModel,
@@ -21,16 +23,18 @@ class GoalRecord(WriteModel):
     READ_ONLY = RECORD_READ_ONLY | {"owners"}
 
     slug: Slug = Field(examples=["moe-ai-higher-education-stage-1"])
-    statement: Text = Field(examples=["Finish bringing AI into university curricula."])
+    statement: Text = Field(
+        max_length=2000, examples=["Finish bringing AI into university curricula."]
+    )
     policy: Slug | None = Field(default=None, description="Slug of the policy that sets the goal.")
     actor: Slug | None = Field(default=None, description="Slug of the actor that owns the goal.")
-    metric: str | None = Field(default=None, max_length=300)
+    metric: SafeText | None = Field(default=None, max_length=300)
     target_value: DecimalValue | None = None
-    unit: str | None = Field(default=None, max_length=100, examples=["persons"])
+    unit: SafeText | None = Field(default=None, max_length=100, examples=["persons"])
     baseline_value: DecimalValue | None = None
     deadline: PartialDateValue | None = None
     stage: int | None = Field(
-        default=None, ge=1, description="Order of the stage in a staged plan."
+        default=None, ge=1, le=MAX_INT, description="Order of the stage in a staged plan."
     )
     status: GoalStatus = GoalStatus.unknown
     citations: Citations

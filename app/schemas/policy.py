@@ -2,14 +2,19 @@ from pydantic import BaseModel, Field, model_validator
 
 from app.models import Policy
 from app.schemas.common import (
+    MAX_LINKS,
+    MAX_NAMES,
     RECORD_READ_ONLY,
     Citations,
     CurrencyCode,
     DecimalValue,
     Identifier,
-    LanguageTag,
+    Identifiers,
+    LocalNames,
+    LongText,
     PartialDateValue,
     RecordOut,
+    SafeText,
     Slug,
     Text,
     WriteModel,
@@ -52,26 +57,27 @@ class PolicyRecord(WriteModel):
     title: Text = Field(
         max_length=500, examples=["New Generation Artificial Intelligence Development Plan"]
     )
-    short_name: str | None = Field(default=None, max_length=100, examples=["AIDP"])
-    titles: dict[LanguageTag, str] = Field(
-        default_factory=dict, examples=[{"zh": "新一代人工智能发展规划"}]
-    )
+    short_name: SafeText | None = Field(default=None, max_length=100, examples=["AIDP"])
+    titles: LocalNames = Field(default_factory=dict, examples=[{"zh": "新一代人工智能发展规划"}])
     kind: PolicyKind
     status: PolicyStatus = PolicyStatus.unknown
-    summary: str | None = None
-    identifiers: list[Identifier] = Field(default_factory=list)
+    summary: LongText | None = None
+    identifiers: Identifiers
     announced: PartialDateValue | None = None
     in_force_from: PartialDateValue | None = None
     in_force_to: PartialDateValue | None = None
     money: Money | None = None
-    topics: list[Topic] = Field(default_factory=list)
+    topics: list[Topic] = Field(default_factory=list, max_length=MAX_NAMES)
     actors: list[ActorLink] = Field(
         default_factory=list,
+        max_length=MAX_LINKS,
         examples=[[{"actor": "state-council", "role": "issuer", "citations": []}]],
     )
-    regions: list[RegionLink] = Field(default_factory=list)
+    regions: list[RegionLink] = Field(default_factory=list, max_length=MAX_LINKS)
     related: list[RelationLink] = Field(
-        default_factory=list, description="Relations from this policy to others."
+        default_factory=list,
+        max_length=MAX_LINKS,
+        description="Relations from this policy to others.",
     )
     citations: Citations
 
@@ -104,6 +110,12 @@ class PolicyOut(RecordOut, PolicyRecord):
         default=None,
         description="With `expand=relations`: policies reached through implements/supports/"
         "amends links, transitively.",
+        exclude_if=lambda value: value is None,
+    )
+    relation_chain_truncated: bool | None = Field(
+        default=None,
+        description="With `expand=relations`: true when the chain holds more policies than "
+        "the server lists (POLICYDB_EXPAND_MAX_LINKS).",
         exclude_if=lambda value: value is None,
     )
 

@@ -6,8 +6,10 @@ from app.schemas.common import (
     Citation,
     Citations,
     IsoRegionCode,
-    LanguageTag,
+    LocalNames,
+    LongText,
     RecordOut,
+    ShortTexts,
     Slug,
     Text,
     WriteModel,
@@ -23,16 +25,16 @@ class RegionRecord(WriteModel):
 
     slug: Slug = Field(examples=["shanghai"])
     name: Text = Field(max_length=300, examples=["Shanghai"])
-    names: dict[LanguageTag, str] = Field(
+    names: LocalNames = Field(
         default_factory=dict,
         description="Names in other languages, keyed by BCP 47 tag.",
         examples=[{"zh": "上海", "zh-Latn-pinyin": "Shànghǎi"}],
     )
-    aliases: list[str] = Field(default_factory=list)
+    aliases: ShortTexts = Field(default_factory=list)
     kind: RegionKind
     iso_code: IsoRegionCode | None = Field(default=None, description="ISO 3166-1 or 3166-2 code.")
     parent: Slug | None = Field(default=None, description="Slug of the enclosing region.")
-    description: str | None = None
+    description: LongText | None = None
     citations: Citations
 
 

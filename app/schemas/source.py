@@ -7,6 +7,8 @@ from app.schemas.common import (
     LanguageTag,
     PartialDateValue,
     RecordOut,
+    SafeText,
+    ShortTexts,
     Slug,
     Text,
     WriteModel,
@@ -20,10 +22,10 @@ class SourceRecord(WriteModel):
 
     slug: Slug = Field(examples=["digichina-2020-12-21-ai-self-reliance"])
     title: Text = Field(max_length=500)
-    publisher: str | None = Field(default=None, max_length=300)
-    series: str | None = Field(default=None, max_length=300)
-    authors: list[str] = Field(default_factory=list)
-    url: str | None = Field(default=None, max_length=2000)
+    publisher: SafeText | None = Field(default=None, max_length=300)
+    series: SafeText | None = Field(default=None, max_length=300)
+    authors: ShortTexts = Field(default_factory=list)
+    url: SafeText | None = Field(default=None, max_length=2000)
     published: PartialDateValue | None = None
     language: LanguageTag | None = Field(default=None, examples=["en"])
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")

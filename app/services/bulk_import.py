@@ -30,7 +30,14 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.errors import ErrorDetail, InvalidInput, TooLarge, pointer, validation_errors
+from app.errors import (
+    ErrorDetail,
+    ErrorList,
+    InvalidInput,
+    TooLarge,
+    pointer,
+    validation_errors,
+)
 from app.models import (
     Actor,
     Citation,
@@ -92,40 +99,35 @@ def dict_bundle(data: Any) -> BundleInput:
 
 
 _SCALAR_EVENTS = {"null", "boolean", "integer", "double", "number", "string"}
+_OPEN = {"start_map", "start_array"}
+_CLOSE = {"end_map", "end_array"}
+# How deep a bundle may nest (a record is at level 3: bundle, section, record), and how many
+# values (scalars, lists, maps) one record may hold. Both are checked on the first pass over
+# the stream, event by event, before any record is built: a 20k-level body once took 1 GB
+# (ijson's prefixed events cost O(depth) each), one record of 4M values 520 MB.
+MAX_DEPTH = 64
+MAX_RECORD_VALUES = 100_000
 
 
-def json_bundle(open_stream: Callable[[], IO[bytes]]) -> BundleInput:
-    """A JSON bundle read as a stream: one pass for the top-level keys, one per section."""
+def json_bundle(
+    open_stream: Callable[[], IO[bytes]],
+    max_depth: int = MAX_DEPTH,
+    max_records: int | None = None,
+) -> BundleInput:
+    """A JSON bundle read as a stream: one pass for the top-level keys and the bounds, then
+    one per section (ijson builds the records; the first pass made sure it safely can).
 
-    def events(stream: IO[bytes]) -> Iterator[tuple[str, str, Any]]:
-        try:
-            yield from ijson.parse(stream, use_float=True)
-        except ijson.JSONError as exc:
-            raise _syntax_error(open_stream, exc) from None
-
+    With ``max_records``, the first pass stops (TooLarge) as soon as the bundle holds more.
+    """
     header: dict[str, Any] = {}
     counts: dict[str, int] = {}
     with open_stream() as stream:
-        walk = events(stream)
-        first = next(walk, None)
-        if first is None or first[1] != "start_map":
-            for _ in walk:  # a syntax error anywhere is reported as such
-                pass
-            raise InvalidInput(
-                "a bundle is a JSON/YAML object", [ErrorDetail("", "expected an object")]
+        try:
+            _first_pass(
+                ijson.basic_parse(stream, use_float=True), header, counts, max_depth, max_records
             )
-        key, pending, item = "", False, None
-        for prefix, event, value in walk:
-            if pending:  # the first event of a top-level value
-                pending = False
-                if event == "start_array":
-                    header[key], counts[key], item = [], 0, f"{key}.item"
-                else:
-                    header[key], item = ({} if event == "start_map" else value), None
-            elif event == "map_key" and prefix == "":
-                key, pending = value, True
-            elif prefix == item and (event in _SCALAR_EVENTS or event[:6] == "start_"):
-                counts[key] += 1
+        except ijson.JSONError as exc:
+            raise _syntax_error(open_stream, exc) from None
 
     def items(name: str) -> Iterator[Any]:
         with open_stream() as stream:
@@ -135,6 +137,54 @@ def json_bundle(open_stream: Callable[[], IO[bytes]]) -> BundleInput:
                 raise _syntax_error(open_stream, exc) from None
 
     return BundleInput(header=header, items=items, counts=counts)
+
+
+def _first_pass(
+    events: Iterator[tuple[str, Any]],
+    header: dict[str, Any],
+    counts: dict[str, int],
+    max_depth: int,
+    max_records: int | None,
+) -> None:
+    """Fill in the top-level keys and section counts; refuse what is too deep or too big."""
+    first = next(events, None)
+    if first is None or first[0] != "start_map":
+        for _ in events:  # a syntax error anywhere is reported as such
+            pass
+        raise InvalidInput(
+            "a bundle is a JSON/YAML object", [ErrorDetail("", "expected an object")]
+        )
+    depth, key, pending, in_section = 1, "", False, False
+    seen = values = 0
+    for event, value in events:
+        if event in _CLOSE:
+            depth -= 1
+            continue
+        if pending:  # the first event of a top-level value
+            pending = False
+            if event == "start_array":
+                header[key], counts[key], in_section = [], 0, True
+            else:
+                header[key], in_section = ({} if event == "start_map" else value), False
+        elif depth == 1 and event == "map_key":
+            key, pending = value, True
+        elif depth == 2 and in_section and event != "map_key":  # a record begins
+            counts[key] += 1
+            seen += 1
+            values = 0
+            if max_records is not None and seen > max_records:
+                raise TooLarge(f"the bundle has more than {max_records} records per request")
+        elif depth > 2 and in_section and event != "map_key":
+            values += 1
+            if values > MAX_RECORD_VALUES:
+                where = pointer(key, counts[key] - 1)
+                detail = f"a record of more than {MAX_RECORD_VALUES} values"
+                raise InvalidInput("a record is too large", [ErrorDetail(where, detail)])
+        if event in _OPEN:
+            depth += 1
+            if depth > max_depth:
+                detail = f"nested deeper than {max_depth} levels"
+                raise InvalidInput("the bundle nests too deeply", [ErrorDetail("", detail)])
 
 
 def _syntax_error(open_stream: Callable[[], IO[bytes]], exc: Exception) -> InvalidInput:
@@ -293,8 +343,8 @@ class _Ledger:
 class _Plan:
     """What pass 1 keeps: the spools, the ledger, and what is small (errors, parents, codes)."""
 
-    errors: list[ErrorDetail] = field(default_factory=list)
-    duplicates: list[ErrorDetail] = field(default_factory=list)
+    errors: ErrorList = field(default_factory=ErrorList)
+    duplicates: ErrorList = field(default_factory=ErrorList)
     spools: dict[ResourceName, _Spool] = field(default_factory=dict)
     ledger: _Ledger = field(default_factory=_Ledger)
     invalid: set[Key] = field(default_factory=set)
@@ -418,11 +468,12 @@ class _State:
     gone: dict[ResourceName, set[str]] = field(default_factory=dict)
 
 
-def _check(session: Session, plan: _Plan, mode: ImportMode) -> tuple[_State, list[ErrorDetail]]:
+def _check(session: Session, plan: _Plan, mode: ImportMode) -> tuple[_State, ErrorList]:
     """Every check that needs the whole bundle or the database; all problems, in order."""
     ledger = plan.ledger
     state = _State(ledger)
-    errors = list(plan.errors)
+    errors = ErrorList(plan.errors)
+    errors.total += plan.errors.total - len(plan.errors)  # those already left out
     for name in WRITE_ORDER:
         for found in _in_database(session, name, ledger.slugs(name)):
             ledger.mark_existing(name, found)
@@ -444,6 +495,7 @@ def _check(session: Session, plan: _Plan, mode: ImportMode) -> tuple[_State, lis
                 if s not in invalid and ledger.index_of(name, s) is None
             }
     errors.extend(plan.duplicates)
+    errors.total += plan.duplicates.total - len(plan.duplicates)
 
     # References: in the bundle, else in the database (and not about to be deleted).
     unknown: set[Key] = set()
@@ -892,7 +944,7 @@ def run_import(
         begin_write(session)  # imports queue behind each other instead of interleaving
         state, errors = _check(session, plan, mode)
         if errors:
-            raise InvalidInput(f"{len(errors)} problem(s) found; nothing was written", errors)
+            raise InvalidInput(f"{errors.total} problem(s) found; nothing was written", errors)
         return _write(session, plan, state, mode, progress, changed_by, chunk_size)
     finally:
         plan.close()

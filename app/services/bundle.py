@@ -20,6 +20,7 @@ from app.errors import ErrorDetail, InvalidInput, TooLarge
 from app.schemas.bundle import BUNDLE_FORMAT, BUNDLE_VERSION, ImportCounts, ImportReport
 from app.services.bulk_import import (
     CHUNK,
+    MAX_DEPTH,
     BundleInput,
     ImportMode,
     Progress,
@@ -41,15 +42,72 @@ __all__ = ["BundleInput", "ImportMode", "Progress"]
 SourceMap = Mapping[str, tuple[str, int]]
 
 
-def parse_bundle_text(text: str | bytes, *, syntax: Literal["json", "yaml"]) -> Any:
+# libyaml's parser when PyYAML was built with it (about 4x faster than pure Python).
+_YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Values (scalars, lists, maps) a YAML bundle may hold: each costs a few hundred bytes once
+# parsed, so 500,000 stay near 100 MB. Larger datasets go in JSON, which is streamed.
+MAX_YAML_VALUES = 500_000
+
+
+class BoundedYamlLoader(_YamlLoader):  # type: ignore[misc]
+    """YAML's safe subset, with integers of at most 100 digits (Python refuses longer)."""
+
+    def construct_bounded_int(self, node: Any) -> Any:
+        if len(str(node.value)) > 100:
+            raise yaml.constructor.ConstructorError(
+                None, None, "an integer of more than 100 digits", node.start_mark
+            )
+        return self.construct_yaml_int(node)
+
+
+BoundedYamlLoader.add_constructor("tag:yaml.org,2002:int", BoundedYamlLoader.construct_bounded_int)
+
+
+def check_yaml_shape(text: str | bytes, max_depth: int, max_values: int = MAX_YAML_VALUES) -> None:
+    """Refuse, from the parser's events and before any document is built, YAML that would
+    cost far more than its size: aliases (a 440-byte "billion laughs" expands to gigabytes),
+    nesting beyond ``max_depth``, more than ``max_values`` values."""
+    depth = values = 0
+    for event in yaml.parse(text, Loader=_YamlLoader):
+        problem = None
+        if isinstance(event, yaml.AliasEvent):
+            problem = "aliases (*name) are not accepted in a bundle"
+        elif isinstance(event, yaml.ScalarEvent | yaml.CollectionStartEvent):
+            values += 1
+            if values > max_values:
+                problem = f"more than {max_values} values; use JSON for large bundles"
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > max_depth:
+                    problem = f"nested deeper than {max_depth} levels"
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        if problem is not None:
+            mark: Any = event.start_mark
+            raise yaml.composer.ComposerError(None, None, problem, mark)
+
+
+def parse_bundle_text(
+    text: str | bytes, *, syntax: Literal["json", "yaml"], max_depth: int = MAX_DEPTH
+) -> Any:
     """Parse a JSON or YAML document; a syntax error is an InvalidInput with its position."""
     try:
         if syntax == "json":
             return json.loads(text)
-        return yaml.safe_load(text)
+        check_yaml_shape(text, max_depth)
+        loader = BoundedYamlLoader(text)
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
     except json.JSONDecodeError as exc:
         detail = f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
         raise InvalidInput("the bundle is not valid JSON", [ErrorDetail("", detail)]) from None
+    except RecursionError:
+        detail = "nested too deeply"
+        raise InvalidInput("the bundle nests too deeply", [ErrorDetail("", detail)]) from None
+    except ValueError as exc:  # e.g. a JSON integer of more than 4300 digits
+        raise InvalidInput("the bundle is not valid JSON", [ErrorDetail("", str(exc))]) from None
     except yaml.YAMLError as exc:
         raise InvalidInput("the bundle is not valid YAML", [ErrorDetail("", str(exc))]) from None
 
@@ -64,9 +122,11 @@ def json_bundle_file(path: str | Path) -> BundleInput:
     return json_bundle(lambda: Path(path).open("rb"))
 
 
-def json_bundle_bytes(body: bytes) -> BundleInput:
+def json_bundle_bytes(
+    body: bytes, max_depth: int = MAX_DEPTH, max_records: int | None = None
+) -> BundleInput:
     """A JSON bundle already in memory as bytes (a request body), parsed as a stream."""
-    return json_bundle(lambda: io.BytesIO(body))
+    return json_bundle(lambda: io.BytesIO(body), max_depth, max_records)
 
 
 def import_bundle(

@@ -13,6 +13,7 @@ from typing import IO, Any, Literal
 from sqlalchemy.orm import Session
 
 from app.errors import ErrorDetail, InvalidInput, pointer
+from app.safe_text import csv_cell, unquote_csv_cell
 from app.services.bulk_import import json_bundle
 from app.services.bundle import SourceMap, iter_records, json_bundle_file, parse_bundle_text
 from app.services.resources import WRITE_ORDER
@@ -185,13 +186,15 @@ def write_csv_folder(session: Session, folder: Path) -> None:
                 money = flat.pop("money", None) or {}
                 for key in ("amount", "currency", "approximate"):
                     flat[f"money_{key}"] = money.get(key)
-                writers[name].writerow([_cell_out(c, flat.get(c)) for c in RECORD_COLUMNS[name]])
+                row = [_cell_out(c, flat.get(c)) for c in RECORD_COLUMNS[name]]
+                writers[name].writerow([csv_cell(cell) for cell in row])
                 _write_citations(writers["citations"], name, record["slug"], "", "", record)
                 for link_file, (field, other, role) in LINK_FILES.items():
                     if name != "policies":
                         continue
                     for link in record.get(field, []):
-                        writers[link_file].writerow([record["slug"], link[other], link[role]])
+                        link_row = [record["slug"], link[other], link[role]]
+                        writers[link_file].writerow([csv_cell(cell) for cell in link_row])
                         _write_citations(
                             writers["citations"],
                             link_file,
@@ -215,7 +218,7 @@ def _write_citations(
                 slug,
                 target,
                 role,
-                *(_cell_out(f, citation.get(f)) for f in CITATION_FIELDS),
+                *(csv_cell(_cell_out(f, citation.get(f))) for f in CITATION_FIELDS),
             ]
         )
 
@@ -327,10 +330,15 @@ def _citation_owner(
     return None
 
 
+def _unquoted(cell: str) -> str:
+    return unquote_csv_cell(cell) if isinstance(cell, str) else cell
+
+
 def _rows(path: Path, errors: list[ErrorDetail]) -> Iterable[tuple[int, dict[str, str]]]:
     if not path.exists():
         return
-    with path.open(newline="", encoding="utf-8") as f:
+    # utf-8-sig: a byte order mark (Excel writes one) is not part of the first column's name.
+    with path.open(newline="", encoding="utf-8-sig") as f:
         reader = csv.DictReader(f)
         for row in reader:
             if None in row:
@@ -338,4 +346,5 @@ def _rows(path: Path, errors: list[ErrorDetail]) -> Iterable[tuple[int, dict[str
                     ErrorDetail("", "more cells than columns", file=path.name, line=reader.line_num)
                 )
                 continue
-            yield reader.line_num, row
+            # Cells the export neutralised against formula injection read back as written.
+            yield reader.line_num, {k: _unquoted(v) for k, v in row.items()}

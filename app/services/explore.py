@@ -384,7 +384,7 @@ def timeline(
     order is (date, id), which an index serves), and only those few rows are merged: the
     page never sorts every event after the start date.
     """
-    after = codec.decode(cursor, TIMELINE_SORT, 4) if cursor else None
+    after = codec.decode(cursor, TIMELINE_SORT, [date, str, str, int]) if cursor else None
     pages = []
     for part in timeline_parts(session, filters):
         events = part.subquery()
@@ -567,11 +567,17 @@ def graph(*, session: Session, root: str, depth: int, max_nodes: int) -> Graph:
 CHAIN_RELATIONS = ("implements", "supports", "amends")
 
 
+# Rows read per link the chain may hold (links to policies already seen are read too).
+ROWS_PER_LINK = 4
+
+
 def relation_chain(
-    *, session: Session, policy_id: int, policy_slug: str, max_depth: int
-) -> list[dict[str, Any]]:
-    """Policies reached by following implements/supports/amends links onward (cycle-safe)."""
+    *, session: Session, policy_id: int, policy_slug: str, max_depth: int, max_links: int = 200
+) -> tuple[list[dict[str, Any]], bool]:
+    """Policies reached by following implements/supports/amends links onward (cycle-safe),
+    at most ``max_links`` of them; the flag says whether there were more."""
     seen = {policy_id}
+    truncated = False
     frontier = [policy_id]
     chain: list[dict[str, Any]] = []
     slugs = {policy_id: policy_slug}
@@ -592,12 +598,18 @@ def relation_chain(
                 PolicyRelation.relation.in_(CHAIN_RELATIONS),
             )
             .order_by(PolicyRelation.policy_id, PolicyRelation.position)
+            .limit(ROWS_PER_LINK * max_links + 1)
         ).all()
+        if len(rows) > ROWS_PER_LINK * max_links:
+            rows = rows[: ROWS_PER_LINK * max_links]
+            truncated = True
         frontier = []
         for source_id, relation, target_id, target_slug, title in rows:
             slugs[target_id] = target_slug
             if target_id in seen:
                 continue
+            if len(chain) >= max_links:
+                return chain, True
             seen.add(target_id)
             frontier.append(target_id)
             chain.append(
@@ -609,4 +621,4 @@ def relation_chain(
                     "depth": depth,
                 }
             )
-    return chain
+    return chain, truncated

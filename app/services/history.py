@@ -8,14 +8,18 @@ from sqlalchemy.orm import Session
 
 from app.errors import NotFound
 from app.models import HistoryEntry
+from app.services.resources import is_record_key, numeric_id
 
 
 def _record_id(session: Session, record_type: str, key: str) -> int:
     """The id a record has (or had): by numeric id, or by the slug it last had."""
-    if key.isdigit():
+    id_ = numeric_id(key)
+    if not is_record_key(key):
+        found = None
+    elif id_ is not None:
         found = session.scalar(
             select(HistoryEntry.record_id)
-            .where(HistoryEntry.record_type == record_type, HistoryEntry.record_id == int(key))
+            .where(HistoryEntry.record_type == record_type, HistoryEntry.record_id == id_)
             .limit(1)
         )
     else:

@@ -18,6 +18,7 @@ from app.errors import (
 )
 from app.models import ApiKey
 from app.models.base import utcnow
+from app.safe_text import SAFE_TEXT_MESSAGE, has_unsafe_characters
 
 KEY_PREFIX = "pdb_"
 
@@ -38,8 +39,10 @@ def create_key(*, session: Session, name: str, scope: str = "read-write") -> tup
     """
     if scope not in SCOPES:
         raise InvalidInput(f"scope must be one of {', '.join(SCOPES)}")
-    if not name or len(name) > 100 or "\x00" in name:
-        raise InvalidInput("a key name is 1 to 100 characters, none of them NUL")
+    if not name or len(name) > 100:
+        raise InvalidInput("a key name is 1 to 100 characters")
+    if has_unsafe_characters(name):
+        raise InvalidInput(f"a key name {SAFE_TEXT_MESSAGE}")
     if session.scalar(select(ApiKey.id).where(ApiKey.name == name)) is not None:
         raise Conflict(f"a key named {name!r} already exists")
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
@@ -54,8 +57,11 @@ def list_keys(*, session: Session) -> Sequence[ApiKey]:
 
 
 def revoke_key(*, session: Session, name: str) -> ApiKey:
-    # PostgreSQL refuses NUL in text; no key can be named with one.
-    key = None if "\x00" in name else session.scalar(select(ApiKey).where(ApiKey.name == name))
+    # No key has a name with control characters (create_key refuses them), and a NUL could
+    # not even be sent to PostgreSQL.
+    key = None
+    if not has_unsafe_characters(name):
+        key = session.scalar(select(ApiKey).where(ApiKey.name == name))
     if key is None:
         raise NotFound(f"no key named {name!r}")
     if key.revoked_at is None:

@@ -10,6 +10,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -103,19 +104,79 @@ def _encode_value(value: Any) -> Any:
     return value
 
 
-def _decode_value(value: Any) -> Any:
-    if not isinstance(value, dict):
+# Bounds on what a cursor may carry, checked before anything is converted: a forged cursor
+# must cost no more than a genuine one (``int(Decimal("1e1000000"))`` would hold the GIL for
+# minutes) and must never reach the database as a value its column cannot take.
+MAX_CURSOR_CHARS = 2048
+MAX_CURSOR_TEXT = 1000
+_DECIMAL_TEXT = re.compile(r"^-?[0-9]{1,40}(?:\.[0-9]{1,20})?$")
+# Every integer column is 32-bit (PostgreSQL ``integer``), which is how values are bound.
+_INT_RANGE = (-(2**31), 2**31 - 1)
+
+
+class _Invalid(Exception):
+    """A cursor value that is not what its sort key holds."""
+
+
+def _decode_value(value: Any, expected: type, nullable: bool) -> Any:
+    if value is None:
+        if not nullable:
+            raise _Invalid
+        return None
+    if isinstance(value, dict):
+        if len(value) != 1:
+            raise _Invalid
+        ((tag, text),) = value.items()
+        if not isinstance(text, str) or len(text) > 64:
+            raise _Invalid
+        if tag == "t" and expected in (datetime, object):
+            return datetime.fromisoformat(text)  # ValueError: caught by decode()
+        if tag == "d" and expected in (date, object):
+            return date.fromisoformat(text)
+        if tag == "n" and expected in (Decimal, float, object) and _DECIMAL_TEXT.match(text):
+            return Decimal(text)
+        raise _Invalid
+    if isinstance(value, bool):
+        if expected not in (bool, object):
+            raise _Invalid
         return value
-    ((tag, text),) = value.items()
-    if tag == "t":
-        return datetime.fromisoformat(text)
-    if tag == "d":
-        return date.fromisoformat(text)
-    return Decimal(text)
+    if isinstance(value, int):
+        if expected not in (int, float, Decimal, object):
+            raise _Invalid
+        if not _INT_RANGE[0] <= value <= _INT_RANGE[1]:
+            raise _Invalid
+        return value
+    if isinstance(value, float):
+        if expected not in (float, Decimal, object) or value != value or abs(value) == float("inf"):
+            raise _Invalid
+        return value
+    if isinstance(value, str):
+        if expected not in (str, object) or len(value) > MAX_CURSOR_TEXT:
+            raise _Invalid
+        return value
+    raise _Invalid
+
+
+def expected_type(column: Any) -> type:
+    """The Python type of a sort column's values (``object`` when SQLAlchemy cannot say)."""
+    sql_type = getattr(column, "type", None)
+    # A TypeDecorator says ``object``; the type it decorates knows better.
+    for candidate in (sql_type, getattr(sql_type, "impl_instance", None)):
+        try:
+            python_type: Any = getattr(candidate, "python_type", object)
+        except NotImplementedError:
+            continue
+        if python_type is not object:
+            return python_type if isinstance(python_type, type) else object
+    return object
 
 
 class CursorCodec:
-    """Signs cursors so that a tampered or foreign cursor is a clear 400, never a wrong page."""
+    """Signs cursors so that a tampered or foreign cursor is a clear 400, never a wrong page.
+
+    Decoding is total: whatever the string, the answer is the values or a BadQuery, in time
+    proportional to the (bounded) length of the cursor.
+    """
 
     def __init__(self, secret: str) -> None:
         self._key = secret.encode()
@@ -128,7 +189,15 @@ class CursorCodec:
         token = base64.urlsafe_b64encode(payload).decode().rstrip("=")
         return f"{token}.{self._sign(payload)}"
 
-    def decode(self, cursor: str, sort: str, length: int, param: str = "cursor") -> list[Any]:
+    def decode(
+        self,
+        cursor: str,
+        sort: str,
+        types: Sequence[type],
+        param: str = "cursor",
+        nullable: Sequence[bool] | None = None,
+    ) -> list[Any]:
+        """The values of a cursor made for ``sort``, one of each of ``types`` (a 400 if not)."""
         problem = BadQuery(
             "invalid cursor",
             [
@@ -139,26 +208,40 @@ class CursorCodec:
                 )
             ],
         )
+        if len(cursor) > MAX_CURSOR_CHARS or not cursor.isascii():
+            raise problem
         try:
             token, signature = cursor.rsplit(".", 1)
             payload = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         except (ValueError, binascii.Error):
             raise problem from None
-        if not hmac.compare_digest(signature, self._sign(payload)):
+        if not hmac.compare_digest(signature.encode(), self._sign(payload).encode()):
             raise problem
-        data = json.loads(payload)
-        if data["s"] != sort or len(data["v"]) != length:
+        try:
+            data = json.loads(payload)
+        except (ValueError, RecursionError):
+            raise problem from None
+        if not isinstance(data, dict) or not isinstance(data.get("s"), str):
+            raise problem
+        values = data.get("v")
+        if data["s"] != sort:
             raise BadQuery(
                 "cursor does not match the sort",
                 [
                     ErrorDetail(
                         pointer=f"/query/{param}",
                         detail="this cursor was made for sort "
-                        f"{data['s']!r}; keep the same sort while paging",
+                        f"{data['s'][:200]!r}; keep the same sort while paging",
                     )
                 ],
             )
-        return [_decode_value(v) for v in data["v"]]
+        if not isinstance(values, list) or len(values) != len(types):
+            raise problem
+        flags = nullable or [False] * len(types)
+        try:
+            return [_decode_value(v, t, n) for v, t, n in zip(values, types, flags, strict=True)]
+        except (_Invalid, ValueError, ArithmeticError):
+            raise problem from None
 
 
 def keyset_page(
@@ -190,7 +273,9 @@ def keyset_page(
         return PageResult(ids=[], total=total, next_cursor=None, total_capped=capped)
     paged = stmt
     if cursor:
-        values = codec.decode(cursor, sort_spec, len(keys))
+        types = [expected_type(k.column) for k in keys]
+        nullable = [k.nullable for k in keys]
+        values = codec.decode(cursor, sort_spec, types, nullable=nullable)
         paged = paged.where(after_condition(keys, values))
     columns = [k.column for k in keys]
     paged = paged.with_only_columns(*columns, maintain_column_froms=True)

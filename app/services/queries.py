@@ -20,7 +20,7 @@ from app.models import (
 )
 from app.partial_dates import PartialDate
 from app.services.paging import CursorCodec, PageResult, SortField, keyset_page, parse_sort
-from app.services.resources import RESOURCES, ResourceName
+from app.services.resources import RESOURCES, ResourceName, is_record_key, numeric_id
 from app.services.search import matching_ids
 
 T = TypeVar("T")
@@ -117,7 +117,10 @@ def get_record(
     """A record by numeric id or slug, with its relations loaded; NotFound otherwise."""
     spec = RESOURCES[resource]
     model = spec.model
-    condition = model.id == int(key) if key.isdigit() else model.slug == key
+    if not is_record_key(key):
+        raise NotFound(f"no {spec.singular} with id or slug {key!r}")
+    id_ = numeric_id(key)
+    condition = model.id == id_ if id_ is not None else model.slug == key
     options = spec.load_for_write if for_write else ()
     row = session.scalars(select(model).where(condition).options(*options)).first()
     if row is None:

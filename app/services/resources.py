@@ -1,5 +1,6 @@
 """One description per resource type: its table, its writable shape and how to load it whole."""
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -21,13 +22,35 @@ from app.models import (
     Source,
 )
 from app.schemas.actor import ActorOut, ActorRecord
-from app.schemas.common import WriteModel
+from app.schemas.common import SLUG_PATTERN, WriteModel
 from app.schemas.goal import GoalOut, GoalRecord
 from app.schemas.policy import PolicyOut, PolicyRecord
 from app.schemas.region import RegionOut, RegionRecord
 from app.schemas.source import SourceOut, SourceRecord
 
 ResourceName = Literal["sources", "regions", "actors", "policies", "goals"]
+
+# Record ids are 32-bit on PostgreSQL (``integer``); a larger number names no record.
+MAX_RECORD_ID = 2**31 - 1
+_SLUG = re.compile(SLUG_PATTERN)
+
+
+def numeric_id(key: str) -> int | None:
+    """The id a path key names if it is one (plain ASCII digits, in range), else None."""
+    if key.isascii() and key.isdigit() and len(key) <= 10:
+        value = int(key)
+        return value if 0 < value <= MAX_RECORD_ID else None
+    return None
+
+
+def is_record_key(key: str) -> bool:
+    """Whether a path key can name a record at all: an id in range, or a well-formed slug.
+
+    Anything else (``²``, ``①``, ``99999999999999999999``, a NUL) is a 404 before any query.
+    """
+    return numeric_id(key) is not None or (len(key) <= 120 and _SLUG.match(key) is not None)
+
+
 RecordModel = Source | Region | Actor | Policy | Goal
 
 

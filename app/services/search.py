@@ -11,6 +11,7 @@ indexed and queried as overlapping character pairs; a Chinese name, or any part 
 characters or more, finds its record.
 """
 
+import html
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -52,7 +53,11 @@ _WORD = re.compile(r"\w+")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]+")
 _TERM = re.compile(r'"([^"]*)"|([^\s"]+)')
 MAX_TERMS = 16
-SNIPPET_START, SNIPPET_END = "<mark>", "</mark>"
+# The engines mark matches with two control characters that written text cannot hold (see
+# app/safe_text.py); the snippet is then HTML-escaped and only they become <mark> tags, so a
+# record's own "<script>" or "<mark>" comes back as text, never as markup.
+SNIPPET_START, SNIPPET_END = "\x02", "\x03"
+_STRAY_MARKERS = re.compile("[\x00-\x08\x0b-\x1f]")
 
 _fts = table("search_fts", column("rowid"), column("title"), column("body"))
 
@@ -105,6 +110,25 @@ def readable_snippet(snippet: str) -> str:
         for pattern, replacement in _REJOIN:
             snippet = pattern.sub(replacement, snippet)
     return snippet
+
+
+def html_snippet(snippet: str) -> str:
+    """A snippet as HTML: the text escaped, each match in <mark>...</mark>."""
+    text = readable_snippet(snippet)
+    marked = 0
+    parts: list[str] = []
+    for char_run in re.split("([\x02\x03])", text):
+        if char_run == SNIPPET_START and not marked:
+            parts.append("<mark>")
+            marked = 1
+        elif char_run == SNIPPET_END and marked:
+            parts.append("</mark>")
+            marked = 0
+        else:
+            parts.append(html.escape(_STRAY_MARKERS.sub("", char_run), quote=False))
+    if marked:
+        parts.append("</mark>")
+    return "".join(parts)
 
 
 def document_text(record: Any) -> tuple[str, str]:
@@ -384,7 +408,7 @@ def search(
                 document_id=row.doc_id,
                 title=title,
                 score=float(row.score),
-                snippet=readable_snippet(snippet),
+                snippet=html_snippet(snippet),
             )
         )
     return hits, total

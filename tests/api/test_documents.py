@@ -160,7 +160,7 @@ def test_awkward_values_render_alike(
 ) -> None:
     """Values where SQLite's JSON and pydantic's could differ: escapes, amounts, dates."""
     cite = {"source": "digichina-2020-12-21-ai-self-reliance", "paragraph": None}
-    awkward_text = 'quote " backslash \\ tab \t newline \n bell \u0007 \u2028 中文 \u00e9'
+    awkward_text = 'quote " backslash \\ tab \t newline \n delete \u007f \u2028 中文 \u00e9'
     amounts = ["0.000001", "12345678901.123456", "100", "2500000.50", "0", "99999999999999"]
     # Beyond what SQLite writes exactly: such documents are built in Python.
     amounts += ["100000000000000000000000", "1234567890123456.5", "2500000000.5"]

@@ -211,6 +211,7 @@ def limited_app(database: Database, session_factory: sessionmaker[Session]) -> F
             rate_limit_per_second=0.5,
             rate_limit_burst=3,
             max_body_bytes=4096,
+            max_record_body_bytes=4096,
             query_timeout_ms=100,
             cors_origins=["https://example.org"],
         )
@@ -231,15 +232,19 @@ _SLOW_SQL = {
 }
 
 
-def test_rate_limit(limited_app: FastAPI) -> None:
+def test_rate_limit(limited_app: FastAPI, auth: dict[str, str]) -> None:
     with TestClient(limited_app) as client:
-        statuses = [client.get("/healthz").status_code for _ in range(4)]
+        statuses = [client.get("/api/v1/vocabularies").status_code for _ in range(4)]
         assert statuses == [200, 200, 200, 429]
-        limited = client.get("/healthz")
+        limited = client.get("/api/v1/vocabularies")
         assert_problem(limited, 429)
         assert int(limited.headers["retry-after"]) >= 1
-        other_client = {"Authorization": "Bearer pdb_someone-else"}
-        assert client.get("/healthz", headers=other_client).status_code == 200
+        # An unverified key is no one: the request still counts against its address.
+        forged = {"Authorization": "Bearer pdb_someone-else"}
+        assert_problem(client.get("/api/v1/vocabularies", headers=forged), 429)
+        # A verified key has a bucket of its own; probes are never limited.
+        assert client.get("/api/v1/vocabularies", headers=auth).status_code == 200
+        assert client.get("/healthz").status_code == 200
 
 
 def test_body_limits(limited_app: FastAPI, auth: dict[str, str]) -> None:

@@ -5,9 +5,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
-from app.api.deps import AdminKey, CodecDep, SessionDep, reject_unknown_query_params
+from app.api.deps import AdminKey, CodecDep, SessionDep, local_url, reject_unknown_query_params
 from app.api.problems import problem_responses
 from app.models import ApiKey
+from app.safe_text import SAFE_TEXT_PATTERN
 from app.schemas.history import ChangesPage, HistoryEntryOut
 from app.services import history as history_service
 from app.services import keys as key_service
@@ -41,18 +42,20 @@ def changes(
         int, Query(ge=1, le=1000, description="Entries per answer.", examples=[100])
     ] = 100,
 ) -> ChangesPage:
-    after = int(codec.decode(since, CHANGES_SORT, 1, param="since")[0]) if since else None
+    after = codec.decode(since, CHANGES_SORT, [int], param="since")[0] if since else None
     entries, last = history_service.changes_since(session=session, after=after, limit=limit)
     cursor = codec.encode(CHANGES_SORT, [last]) if last is not None else None
     params = {"since": cursor} if cursor else {}
-    next_url = str(request.url.remove_query_params("since").include_query_params(**params))
+    next_url = local_url(request.url.remove_query_params("since").include_query_params(**params))
     return ChangesPage(
         items=[HistoryEntryOut.from_model(e) for e in entries], next=next_url, cursor=cursor
     )
 
 
 class KeyIn(BaseModel):
-    name: str = Field(min_length=1, max_length=100, examples=["ingest-script"])
+    name: str = Field(
+        min_length=1, max_length=100, pattern=SAFE_TEXT_PATTERN, examples=["ingest-script"]
+    )
     scope: Literal["read-write", "admin"] = "read-write"
 
 
@@ -106,7 +109,7 @@ def create_key(body: KeyIn, session: SessionDep, _admin: AdminKey) -> NewKeyOut:
 
 
 @router.delete(
-    "/keys/{name}",
+    "/keys/{name:path}",
     tags=["keys"],
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Revoke an API key",

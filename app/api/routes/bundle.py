@@ -13,6 +13,7 @@ from app.api.deps import (
     SessionFactoryDep,
     SettingsDep,
     reject_unknown_query_params,
+    restart_deadline,
 )
 from app.api.problems import problem_responses
 from app.errors import BadQuery, ErrorDetail, TooLarge
@@ -87,16 +88,19 @@ async def import_(
             "mode=replace deletes every record absent from the bundle",
             [ErrorDetail("/query/allow_delete", "set allow_delete=true to confirm")],
         )
+    changed_by = f"key:{key.name}"
+    await run_in_threadpool(restart_deadline, session, settings.import_timeout_ms)
     body = await read_limited_body(request, settings.max_body_bytes)
     content_type = request.headers.get("content-type", "application/json").split(";")[0].strip()
     syntax: Literal["json", "yaml"] = "yaml" if content_type in YAML_TYPES else "json"
 
     # Parsing and writing are blocking work: keep them off the event loop. JSON is read as a
     # stream (records are validated one at a time); YAML is parsed whole.
+    depth = settings.max_json_depth
     if syntax == "json":
-        data = await run_in_threadpool(json_bundle_bytes, body)
+        data = await run_in_threadpool(json_bundle_bytes, body, depth, settings.max_import_records)
     else:
-        data = await run_in_threadpool(parse_bundle_text, body, syntax=syntax)
+        data = await run_in_threadpool(parse_bundle_text, body, syntax=syntax, max_depth=depth)
     return await run_in_threadpool(
         import_bundle,
         session=session,
@@ -104,7 +108,7 @@ async def import_(
         mode=mode,
         dry_run=dry_run,
         max_records=settings.max_import_records,
-        changed_by=f"key:{key.name}",
+        changed_by=changed_by,
     )
 
 

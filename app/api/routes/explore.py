@@ -10,6 +10,7 @@ from app.api.deps import (
     CodecDep,
     SessionDep,
     SettingsDep,
+    local_url,
     reading,
     reject_unknown_query_params,
 )
@@ -17,6 +18,7 @@ from app.api.problems import problem_responses
 from app.api.routes.filters import DateParam, parse_date
 from app.errors import BadQuery, ErrorDetail
 from app.partial_dates import PartialDate
+from app.safe_text import strip_unsafe
 from app.schemas.explore import (
     FacetOut,
     GraphEdge,
@@ -90,7 +92,7 @@ def search(
 ) -> SearchPage:
     after = None
     if cursor:
-        score, doc_id = codec.decode(cursor, SEARCH_SORT, 2)
+        score, doc_id = codec.decode(cursor, SEARCH_SORT, [float, int])
         after = (float(score), int(doc_id))
     with reading(request):
         hits, total = search_service.search(
@@ -102,7 +104,7 @@ def search(
         hits = hits[:limit]
         last = hits[-1]
         token = codec.encode(SEARCH_SORT, [last.score, last.document_id])
-        next_url = str(request.url.include_query_params(cursor=token))
+        next_url = local_url(request.url.include_query_params(cursor=token))
         response.headers["Link"] = f'<{next_url}>; rel="next"'
     items = []
     for hit in hits:
@@ -204,7 +206,7 @@ def timeline(
         )
     next_url = None
     if page.next_cursor:
-        next_url = str(request.url.include_query_params(cursor=page.next_cursor))
+        next_url = local_url(request.url.include_query_params(cursor=page.next_cursor))
         response.headers["Link"] = f'<{next_url}>; rel="next"'
     return TimelinePageOut(items=items, next=next_url)
 
@@ -282,13 +284,15 @@ def graphml(graph: GraphOut) -> bytes:
         )
     element = ET.SubElement(root, "graph", id="policydb", edgedefault="directed")
     for node in graph.nodes:
-        n = ET.SubElement(element, "node", id=node.id)
+        n = ET.SubElement(element, "node", id=strip_unsafe(node.id))
         for key in ("type", "slug", "label", "kind"):
             value = getattr(node, key)
             if value is not None:
-                ET.SubElement(n, "data", key=key).text = str(value)
+                # Text written before control characters were refused could not be XML.
+                ET.SubElement(n, "data", key=key).text = strip_unsafe(str(value))
     for i, edge in enumerate(graph.edges):
-        e = ET.SubElement(element, "edge", id=f"e{i}", source=edge.source, target=edge.target)
+        source, target = strip_unsafe(edge.source), strip_unsafe(edge.target)
+        e = ET.SubElement(element, "edge", id=f"e{i}", source=source, target=target)
         ET.SubElement(e, "data", key="edge_type").text = edge.type
         if edge.role is not None:
             ET.SubElement(e, "data", key="role").text = edge.role

@@ -3,14 +3,21 @@ the first ones)."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
-from app.api.deps import CodecDep, SessionDep, reading, reject_unknown_query_params
+from app.api.deps import (
+    CodecDep,
+    SessionDep,
+    local_url,
+    reading,
+    record_key,
+    reject_unknown_query_params,
+)
 from app.api.problems import problem_responses
 from app.schemas.links import PolicyRefPage
 from app.services.documents import record_id
 from app.services.embedded import linked_policies
-from app.services.resources import ResourceName
+from app.services.resources import RESOURCES, ResourceName
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(reject_unknown_query_params)])
 LINKS_SORT = "links"
@@ -28,7 +35,7 @@ def _add(resource: ResourceName, example: str) -> None:
         responses=problem_responses(400, 404),
     )
     def policies(
-        key: Annotated[str, Path(description="Numeric id or slug.", examples=[example])],
+        key: Annotated[str, Depends(record_key(RESOURCES[resource].singular, example))],
         request: Request,
         session: SessionDep,
         codec: CodecDep,
@@ -39,14 +46,14 @@ def _add(resource: ResourceName, example: str) -> None:
             str | None, Query(description="From the `next` link.", examples=[None])
         ] = None,
     ) -> PolicyRefPage:
-        after = int(codec.decode(cursor, LINKS_SORT, 1)[0]) if cursor else 0
+        after = codec.decode(cursor, LINKS_SORT, [int])[0] if cursor else 0
         with reading(request):
             owner = record_id(session, resource, key)
             items, total, last = linked_policies(session, resource, owner, after=after, limit=limit)
         next_url = None
         if last is not None:
             token = codec.encode(LINKS_SORT, [last])
-            next_url = str(request.url.include_query_params(cursor=token))
+            next_url = local_url(request.url.include_query_params(cursor=token))
         return PolicyRefPage.model_validate({"items": items, "total": total, "next": next_url})
 
 

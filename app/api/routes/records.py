@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -20,7 +20,9 @@ from app.api.deps import (
     SessionFactoryDep,
     SettingsDep,
     WriteKey,
+    local_url,
     reading,
+    record_key,
     reject_unknown_query_params,
 )
 from app.api.etags import etag_of_body, matches, write_precondition
@@ -120,10 +122,7 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
         tags=[name],
         dependencies=[Depends(reject_unknown_query_params)],
     )
-    Key = Annotated[
-        str,
-        Path(description="Numeric id or slug.", examples=[spec.example_key]),
-    ]
+    Key = Annotated[str, Depends(record_key(singular, spec.example_key))]
 
     @router.get(
         "",
@@ -214,7 +213,7 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
         headers = {}
         next_url = None
         if page.next_cursor:
-            next_url = str(request.url.include_query_params(cursor=page.next_cursor))
+            next_url = local_url(request.url.include_query_params(cursor=page.next_cursor))
             headers["Link"] = f'<{next_url}>; rel="next"'
         # The shape of Page[Out], built from documents (see app/services/documents.py).
         rest: dict[str, Any] = {"total": page.total, "next": next_url}
@@ -292,15 +291,18 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
         with reading(request):
             if "relations" in expand:
                 doc = document(session, name, key)
-                chain = explore.relation_chain(
+                chain, truncated = explore.relation_chain(
                     session=session,
                     policy_id=doc["id"],
                     policy_slug=doc["slug"],
                     max_depth=settings.expand_max_depth,
+                    max_links=settings.expand_max_links,
                 )
                 doc["relation_chain"] = [
                     ChainLink(**link).model_dump(mode="json") for link in chain
                 ]
+                if truncated:
+                    doc["relation_chain_truncated"] = True
                 body = render(doc)
             else:
                 body = document_json(session, name, key)
@@ -331,14 +333,14 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
             str | None, Query(description="From the `next` link.", examples=[None])
         ] = None,
     ) -> HistoryPage:
-        before = int(codec.decode(cursor, "history", 1)[0]) if cursor else None
+        before = codec.decode(cursor, "history", [int])[0] if cursor else None
         entries, next_before = history_service.record_history(
             session=session, record_type=singular, key=key, limit=limit, before=before
         )
         next_url = None
         if next_before is not None:
             token = codec.encode("history", [next_before])
-            next_url = str(request.url.include_query_params(cursor=token))
+            next_url = local_url(request.url.include_query_params(cursor=token))
         return HistoryPage(items=[HistoryEntryOut.from_model(e) for e in entries], next=next_url)
 
     write_responses = problem_responses(401, 403, 404, 409, 412, 422, 428)

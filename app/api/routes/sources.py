@@ -2,9 +2,16 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
-from app.api.deps import CodecDep, SessionDep, reading, reject_unknown_query_params
+from app.api.deps import (
+    CodecDep,
+    SessionDep,
+    local_url,
+    reading,
+    record_key,
+    reject_unknown_query_params,
+)
 from app.api.problems import problem_responses
 from app.schemas.source import SupportsPage
 from app.services.documents import record_id
@@ -28,13 +35,7 @@ SUPPORTS_SORT = "supports"
     responses=problem_responses(400, 404),
 )
 def supports(
-    key: Annotated[
-        str,
-        Path(
-            description="Numeric id or slug.",
-            examples=["digichina-2020-12-21-ai-self-reliance"],
-        ),
-    ],
+    key: Annotated[str, Depends(record_key("source", "digichina-2020-12-21-ai-self-reliance"))],
     request: Request,
     session: SessionDep,
     codec: CodecDep,
@@ -45,7 +46,7 @@ def supports(
         str | None, Query(description="From the `next` link.", examples=[None])
     ] = None,
 ) -> SupportsPage:
-    after = int(codec.decode(cursor, SUPPORTS_SORT, 1)[0]) if cursor else 0
+    after = codec.decode(cursor, SUPPORTS_SORT, [int])[0] if cursor else 0
     with reading(request):
         source_id = record_id(session, "sources", key)
         facts, last = supported_facts(session, source_id, after=after, limit=limit)
@@ -53,5 +54,5 @@ def supports(
     next_url = None
     if last is not None:
         token = codec.encode(SUPPORTS_SORT, [last])
-        next_url = str(request.url.include_query_params(cursor=token))
+        next_url = local_url(request.url.include_query_params(cursor=token))
     return SupportsPage.model_validate({"items": facts, "total": total, "next": next_url})
