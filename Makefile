@@ -1,5 +1,11 @@
 # The two commands a newcomer needs: `make run` and `make test`.
-PYTHON ?= python3
+# Python 3.12 or newer, found on PATH or among pyenv's versions (3.11 can crash the server:
+# see README, "Python 3.12+").
+PYTHON ?= $(shell for v in 3.12 3.13 3.14; do \
+	if python$$v -c '' 2>/dev/null; then echo python$$v; exit; fi; \
+	for p in $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$$v*/bin/python$$v; do \
+		if [ -x "$$p" ]; then echo "$$p"; exit; fi; done; \
+	done; echo python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
@@ -10,8 +16,8 @@ LOCK := requirements.lock
 .PHONY: run test lint typecheck pytest bench lock clean
 
 $(STAMP): pyproject.toml $(LOCK)
-	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "policydb needs Python 3.11+"'
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "policydb needs Python 3.12+ (set PYTHON=/path/to/python3.12); CPython 3.11 can crash it, see the README")'
+	$(PYTHON) -m venv --clear $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps -e .
@@ -40,11 +46,11 @@ bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 ## lock: re-resolve requirements.lock from pyproject.toml (the newest versions that fit, for
-##       every platform and Python 3.11+); run `make test` on it, then commit it
+##       every platform and Python 3.12+); run `make test` on it, then commit it
 lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --universal \
-		--python-version 3.11 --generate-hashes --upgrade --quiet -o $(LOCK)
+		--python-version 3.12 --generate-hashes --upgrade --quiet -o $(LOCK)
 	rm -f $(STAMP)
 
 clean:

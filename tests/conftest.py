@@ -126,7 +126,9 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 @pytest.fixture(scope="session")
 def app(database: Database) -> FastAPI:
-    return create_app(Settings(database_url=database.url))
+    # One app serves the whole session: its per-client rate limit would throttle the suite
+    # (tests/api/test_safe_writes.py and tests/test_hostile_input.py test it on apps of their own).
+    return create_app(Settings(database_url=database.url, rate_limit_per_second=0))
 
 
 @pytest.fixture
