@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from typing import Annotated, Any, ClassVar
 
 import pycountry
 from pydantic import (
@@ -204,10 +204,7 @@ def unique_items(items: Iterable[tuple[Any, ...]], what: str) -> None:
         seen.add(item)
 
 
-T = TypeVar("T")
-
-
-class Page(BaseModel, Generic[T]):
+class Page[T](BaseModel):
     """One page of a list. ``next`` is the URL of the next page (also in the Link header)."""
 
     items: list[T]

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Select, case, exists, func, or_, select
 from sqlalchemy.orm import Session
@@ -22,8 +22,6 @@ from app.partial_dates import PartialDate
 from app.services.paging import CursorCodec, PageResult, SortField, keyset_page, parse_sort
 from app.services.resources import RESOURCES, ResourceName, is_record_key, numeric_id
 from app.services.search import matching_ids
-
-T = TypeVar("T")
 
 SORT_FIELDS: dict[ResourceName, dict[str, SortField]] = {
     "policies": {
@@ -290,7 +288,7 @@ def list_records(
     )
 
 
-def iter_documents(
+def iter_documents[T](
     *,
     session: Session,
     resource: ResourceName,
@@ -321,7 +319,7 @@ def iter_documents(
     return _pages_from(session, resource, filters, sort, codec, build, batch, page)
 
 
-def _pages_from(
+def _pages_from[T](
     session: Session,
     resource: ResourceName,
     filters: Filters,

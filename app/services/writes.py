@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -589,10 +589,7 @@ def _write_policy(row: Any, record: Any, targets: Targets) -> None:
     row.citations = _citations(record.citations, targets)
 
 
-LinkT = TypeVar("LinkT", PolicyActor, PolicyRegion, PolicyRelation)
-
-
-def _relink(
+def _relink[LinkT: (PolicyActor, PolicyRegion, PolicyRelation)](
     current: Sequence[LinkT],
     *,
     key_of: Callable[[LinkT], tuple[str, str]],

@@ -7,6 +7,7 @@ behaves the same way and a fix lands everywhere at once.
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response, status
@@ -165,31 +166,18 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
         ] = None,
     ) -> Any:
         stream_format = format or _negotiate(request.headers.get("accept", ""))
-        if stream_format == "csv":
-            return stream_csv(
-                iter_documents(
-                    session=factory(),
-                    resource=name,
-                    filters=filters,
-                    sort=params.sort,
-                    codec=codec,
-                    build=documents,
-                ),
-                spec.out,
-                name,
+        if stream_format in ("csv", "ndjson"):
+            every = partial(
+                iter_documents,
+                session=factory(),
+                resource=name,
+                filters=filters,
+                sort=params.sort,
+                codec=codec,
             )
-        if stream_format == "ndjson":
-            return stream_ndjson(
-                iter_documents(
-                    session=factory(),
-                    resource=name,
-                    filters=filters,
-                    sort=params.sort,
-                    codec=codec,
-                    build=documents_json,
-                ),
-                name,
-            )
+            if stream_format == "csv":
+                return stream_csv(every(build=documents), spec.out, name)
+            return stream_ndjson(every(build=documents_json), name)
         explore.check_facets(name, facet)
         with reading(request):
             page = list_records(
