@@ -552,7 +552,8 @@ def mount(app: FastAPI, settings: Settings, session_factory: SessionFactory) -> 
     """Serve the MCP server at /mcp over streamable HTTP (stateless; read-only tools)."""
     server = build_server(settings, session_factory)
     endpoint = _Endpoint()
-    app.router.routes.append(Route("/mcp", endpoint=endpoint, methods=["GET", "POST", "DELETE"]))
+    # Stateless JSON answers: no GET event stream (one would stay open per client for free).
+    app.router.routes.append(Route("/mcp", endpoint=endpoint, methods=["POST", "DELETE"]))
     outer = app.router.lifespan_context
 
     @asynccontextmanager

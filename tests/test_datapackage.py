@@ -124,6 +124,14 @@ def test_bad_packages_are_refused_without_a_traceback(exported: Path, tmp_path: 
     assert code == 1 and "not a data package" in out
     code, out = run("import", str(tmp_path / "missing" / "datapackage.json"))
     assert code == 1 and "Traceback" not in out
+    # Found by a review: a multipart path (a list) and deep nesting were tracebacks.
+    package["resources"][0]["path"] = ["sources.csv", "/etc/passwd"]
+    descriptor.write_text(json.dumps(package), encoding="utf-8")
+    code, out = run("import", str(descriptor))
+    assert code == 1 and "not a policydb data package" in out and "Traceback" not in out
+    descriptor.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    code, out = run("import", str(descriptor))
+    assert code == 1 and "not valid JSON" in out and "Traceback" not in out
 
 
 def test_bad_rows_name_their_file_and_line(exported: Path) -> None:

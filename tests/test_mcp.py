@@ -235,3 +235,9 @@ def test_page_sizes_are_the_apis(
             assert await _error(client, "list_records", {"type": "policy", "limit": limit})
 
     _run(test)
+
+
+def test_no_event_stream_on_get(client: TestClient) -> None:
+    """Stateless JSON answers only: a GET stream would stay open per client (405)."""
+    response = client.get("/mcp", headers={"Accept": "text/event-stream"})
+    assert response.status_code == 405

@@ -535,7 +535,7 @@ def _parent_cycles(session: Session, plan: _Plan) -> Iterator[ErrorDetail]:
         query = select(model.slug, parent_table.c.slug).outerjoin(
             parent_table, model.parent_id == parent_table.c.id
         )
-        parent_of: dict[str, str | None] = dict(session.execute(query).tuples().all())
+        parent_of: dict[str, str | None] = dict(session.execute(query).all())
         parent_of.update(bundle_parents)
         for slug in bundle_parents:
             seen = {slug}

@@ -265,6 +265,9 @@ def read_datapackage(path: Path) -> tuple[dict[str, Any], dict[str, tuple[str, i
     except json.JSONDecodeError as exc:
         detail = f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
         raise InvalidInput(f"{where} is not valid JSON", [ErrorDetail("", detail)]) from None
+    except (RecursionError, ValueError) as exc:
+        detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise InvalidInput(f"{where} is not valid JSON", [ErrorDetail("", detail)]) from None
     expected = {f"{name}.csv" for name in [*WRITE_ORDER, *LINK_FILES, "citations"]}
     resources = package.get("resources") if isinstance(package, dict) else None
     if not isinstance(resources, list):
@@ -274,7 +277,7 @@ def read_datapackage(path: Path) -> tuple[dict[str, Any], dict[str, tuple[str, i
     errors = []
     for i, resource in enumerate(resources):
         resource_path = resource.get("path") if isinstance(resource, dict) else None
-        if resource_path not in expected:
+        if not isinstance(resource_path, str) or resource_path not in expected:
             errors.append(
                 ErrorDetail(
                     f"/resources/{i}/path",

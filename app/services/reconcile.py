@@ -53,7 +53,7 @@ MAX_VALUES = 10
 MAX_CANDIDATES = 40  # full-text candidates scored per query
 MAX_EXTEND_IDS = 500
 MAX_EXTEND_PROPERTIES = 20
-MAX_SUGGEST_CURSOR = 1000
+MAX_SUGGEST_CURSOR = 100  # suggestions serve typing, not a walk
 SUGGEST_PAGE = 10
 
 EXACT = 100.0
@@ -304,9 +304,15 @@ def _name_score(query: str, candidate: Candidate) -> float:
     return round(85.0 * similarity, 2)
 
 
+# Names are compared on their first characters: SequenceMatcher is quadratic, and a 500-character
+# query against every candidate's names took seconds.
+_SIMILARITY_CHARS = 120
+
+
 def _similarity(a: str, b: str) -> float:
     """Character similarity, lifted by the share of the query's words the name contains."""
-    ratio = difflib.SequenceMatcher(None, a, b).ratio()
+    matcher = difflib.SequenceMatcher(None, a[:_SIMILARITY_CHARS], b[:_SIMILARITY_CHARS])
+    ratio = matcher.ratio() if matcher.real_quick_ratio() > 0.3 else 0.0
     words_a, words_b = set(a.split()), set(b.split())
     overlap = len(words_a & words_b) / len(words_a | words_b) if words_a | words_b else 0.0
     return max(ratio, overlap)
@@ -469,10 +475,11 @@ def reconcile(*, session: Session, queries: Sequence[Query]) -> dict[str, list[R
             candidate.score = _name_score(query.text, candidate) if query.text else EXACT
             held[id(candidate)] = _apply_properties(candidate, query.properties)
         candidates.sort(key=lambda c: (-c.score, c.record_type, c.record.slug))
-        candidates = [c for c in candidates if c.score > 0][: query.limit]
+        scored = [c for c in candidates if c.score > 0]
+        # The runner-up over every candidate: with limit=1, a tie must still not be a match.
+        runner_up = scored[1].score if len(scored) > 1 else 0.0
         results = []
-        for i, c in enumerate(candidates):
-            runner_up = max((o.score for j, o in enumerate(candidates) if j != i), default=0.0)
+        for i, c in enumerate(scored[: query.limit]):
             match = (
                 i == 0
                 and c.score >= MATCH_AT
@@ -706,9 +713,35 @@ def decode(text: str, where: str) -> Any:
     if len(text) > MAX_PARAMETER_CHARS:
         raise _bad(where, f"at most {MAX_PARAMETER_CHARS} characters")
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise _bad(where, f"not valid JSON: {exc.msg} at character {exc.pos}") from None
+    except RecursionError:
+        raise _bad(where, "nested too deeply") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise _bad(where, f"not valid JSON: {exc}") from None
+    _check_strings(value, where)
+    return value
+
+
+_UNENCODABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _check_strings(value: Any, where: str) -> None:
+    """Every key and string in a decoded parameter is text a database and a JSON answer can
+    carry: no NUL, no lone UTF-16 surrogate (JSON's \ud800 escapes decode to those)."""
+    pending: list[tuple[Any, str]] = [(value, where)]
+    while pending:
+        item, at = pending.pop()
+        if isinstance(item, str):
+            if _UNENCODABLE.search(item):
+                raise _bad(at, "NUL characters and lone surrogates are not allowed")
+        elif isinstance(item, dict):
+            # Each key is checked before anything below it (pointers name the keys).
+            for key, inner in item.items():
+                pending += [(inner, f"{at}/{key!s}"), (key, at)]
+        elif isinstance(item, list):
+            pending += [(inner, f"{at}/{i}") for i, inner in enumerate(item)]
 
 
 MAX_PARAMETER_CHARS = 1_000_000

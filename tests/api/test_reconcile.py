@@ -413,6 +413,12 @@ def test_data_extension(client: TestClient, validate: Any) -> None:
             {"extend": json.dumps({"ids": ["actor:\x00"], "properties": []})},
             "/query/extend/ids/0",
         ),
+        # Found by a review: each of these was a 500.
+        ({"queries": "[" * 5_000 + "]" * 5_000}, "/query/queries"),
+        ({"queries": '{"q": {"query": "x", "limit": 1' + "0" * 5000 + "}}"}, "/query/queries"),
+        ({"queries": '{"q": {"query": "\\ud800"}}'}, "/query/queries/q/query"),
+        ({"queries": '{"\\ud800": {"query": "abc"}}'}, "/query/queries"),
+        ({"extend": '{"ids": ["actor:\\ud800"], "properties": []}'}, "/query/extend/ids/0"),
     ],
 )
 def test_bad_input_is_a_400(client: TestClient, params: dict[str, str], pointer: str) -> None:
@@ -470,3 +476,16 @@ def test_any_text_is_answered_never_a_500(
         client.get(URL, params={"extend": json.dumps(extend)}),
     ):
         assert response.status_code < 500, response.text
+
+
+def test_a_tie_is_no_match_even_with_limit_one(
+    client: TestClient, auth: dict[str, str], validate: Any
+) -> None:
+    """Found by a review: the runner-up was taken after the cut to ``limit``."""
+    twin = {"slug": "moe-twin", "name": "Ministry of Education", "kind": "ministry"}
+    assert client.post("/api/v1/actors", json=twin, headers=auth).status_code == 201
+    query = {"query": "Ministry of Education", "type": "actor"}
+    for limit in (1, 2):
+        results = _reconcile(client, validate, {"q": {**query, "limit": limit}})["q"]["result"]
+        assert len(results) == limit and results[0]["score"] == 100
+        assert not any(r["match"] for r in results)
