@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     max_errors: int = Field(
         default=100, ge=1, description="Problems listed in one answer (the total is given)."
     )
+    public_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="The server's public base URL (e.g. https://policy.example.org): the "
+        "reconciliation manifest's links and identifier space; unset: the request's own.",
+    )
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description="Addresses (or CIDR networks) of proxies whose X-Forwarded-For is "

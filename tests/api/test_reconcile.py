@@ -15,9 +15,11 @@ from referencing.jsonschema import DRAFT7
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app.config import Settings
+from app.main import create_app
 from app.services import reconcile as service
 from app.services.bundle import import_bundle
-from tests.conftest import ROOT, assert_problem
+from tests.conftest import ROOT, Database, assert_problem
 
 SPECS = Path(ROOT.parent / "shared" / "specs" / "reconciliation-0.2" / "schemas")
 URL = "/api/v1/reconcile"
@@ -489,3 +491,11 @@ def test_a_tie_is_no_match_even_with_limit_one(
         results = _reconcile(client, validate, {"q": {**query, "limit": limit}})["q"]["result"]
         assert len(results) == limit and results[0]["score"] == 100
         assert not any(r["match"] for r in results)
+
+
+def test_the_manifest_uses_the_public_url_whatever_the_host(database: Database) -> None:
+    settings = Settings(database_url=database.url, public_url="https://policy.example.org")
+    with TestClient(create_app(settings)) as client:
+        body = client.get(URL, headers={"Host": "evil.example"}).json()
+    assert body["identifierSpace"] == "https://policy.example.org/api/v1/"
+    assert body["view"]["url"].startswith("https://policy.example.org/api/v1/reconcile/view/")

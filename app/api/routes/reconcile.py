@@ -43,7 +43,8 @@ SuggestCursor = Annotated[
 
 
 def manifest(request: Request) -> dict[str, Any]:
-    base = str(request.base_url).rstrip("/")
+    # The identifier space must not change with the Host a client sends: set POLICYDB_PUBLIC_URL.
+    base = (request.app.state.settings.public_url or str(request.base_url)).rstrip("/")
     service_url = base + PREFIX
     types = [{"id": t, "name": name} for t, (name, _r) in service.TYPES.items()]
     return {
