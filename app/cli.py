@@ -76,7 +76,9 @@ def serve(
         typer.echo(f"warning: {warning}", err=True)
     # The access log (one JSON line per request, with its request id) goes to stderr beside
     # uvicorn's own log; uvicorn's access line would repeat it at a tenth of a GET's cost.
-    logging.basicConfig(level=logging.INFO, format="%(name)s %(message)s")
+    from app.main import configure_logging
+
+    configure_logging()
     migrations.upgrade(settings.database_url)
     if settings.seed_on_start:
         with _session_factory()() as session:

@@ -1,5 +1,6 @@
 """The FastAPI application, built from Settings (nothing connects until a request needs it)."""
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI
@@ -29,6 +30,15 @@ zones, sanctions, initiatives), the **actors** behind them, the **regions** they
   a policy dated just `"2019"`.
 * Every error is RFC 9457 `application/problem+json`.
 """
+
+
+def configure_logging() -> None:
+    """Plain lines on stderr: `policydb.access {json}` per request (app/api/middleware.py).
+
+    Called by `policydb serve` and in each worker process before the app is built, so that
+    no library (the MCP SDK would install rich's handler) configures the root logger first.
+    """
+    logging.basicConfig(level=logging.INFO, format="%(name)s %(message)s")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

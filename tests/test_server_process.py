@@ -9,6 +9,7 @@ garbage collector). Documents are now built from a few Core queries and hubs emb
 first links, so the same requests are small and fast.
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -120,6 +121,10 @@ def test_hub_reads_at_scale_keep_the_server_alive(empty_database: Database, tmp_
             assert len(hub["policies"]) == EMBEDDED_LINKS < hub["policies_total"]
         assert _worker_pids(live.supervisor) == worker, "the worker died and was replaced"
         assert "Fatal Python error" not in live.log()
+        # The workers' access log: one plain line per request, JSON after the logger's name.
+        lines = [line for line in live.log().splitlines() if line.startswith("policydb.access ")]
+        assert len(lines) >= len(paths)
+        assert all(json.loads(line.split(" ", 1)[1])["status"] == 200 for line in lines[-3:])
 
 
 def test_a_dead_worker_is_replaced_while_the_others_serve(
