@@ -2,6 +2,7 @@
 
 import json
 import logging
+import os
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -96,6 +97,9 @@ def serve(
         proxy_headers=bool(trusted),
         forwarded_allow_ips=",".join(trusted) if trusted else None,
     )
+    # Large buffers (pages, export chunks) are built in many threads; glibc's per-thread malloc
+    # arenas kept what other threads freed, and a worker's memory crept up under mixed load.
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")  # read by each worker process at start
     # Always under uvicorn's supervisor, even with one worker: it pings each worker process
     # and starts a new one when one dies or stops answering, while the others keep serving.
     Multiprocess(config, sockets=[config.bind_socket()]).run()

@@ -135,6 +135,8 @@ def test_a_dead_worker_is_replaced_while_the_others_serve(
     with _live(database, auth, tmp_path, workers=2) as live:
         before = _worker_pids(live.supervisor)
         assert len(before) == 2
+        environ = Path(f"/proc/{before[0]}/environ").read_bytes().split(b"\0")
+        assert b"MALLOC_ARENA_MAX=2" in environ  # unless the caller set it otherwise
         os.kill(before[0], signal.SIGKILL)
         with httpx.Client(base_url=live.server.base, timeout=10) as client:
             for _ in range(20):  # the other worker answers meanwhile
