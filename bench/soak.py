@@ -109,7 +109,7 @@ def find_targets(base: str, auth: dict[str, str]) -> Targets:
     return Targets(keys=keys, auth=auth, goal=keys["goals"][0])
 
 
-def _worker_pids(supervisor: int) -> list[int]:
+def worker_pids(supervisor: int) -> list[int]:
     children = Path(f"/proc/{supervisor}/task/{supervisor}/children")
     try:
         pids = [int(p) for p in children.read_text().split()]
@@ -204,7 +204,7 @@ def soak(
     deadline = start + duration_s
     result = SoakResult(seconds=0)
     lock = threading.Lock()
-    workers_seen: set[int] = set(_worker_pids(supervisor_pid))
+    workers_seen: set[int] = set(worker_pids(supervisor_pid))
 
     def record(label: str, response: Any, error: str | None = None) -> None:
         with lock:
@@ -247,7 +247,7 @@ def soak(
     def sampler() -> None:
         while time.monotonic() < deadline:
             now = time.monotonic() - start
-            for pid in _worker_pids(supervisor_pid):
+            for pid in worker_pids(supervisor_pid):
                 if pid not in workers_seen:
                     with lock:
                         result.failures.append(f"worker {pid} started: one died or hung")

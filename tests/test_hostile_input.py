@@ -54,6 +54,7 @@ from app.services.bundle import import_bundle
 from app.services.bundle_files import read_bundle_path, read_csv_folder, write_csv_folder
 from app.services.installation import KNOWN_CURSOR_SECRETS, installation_secret, is_weak_secret
 from app.services.paging import CursorCodec
+from bench.soak import worker_pids
 from tests.conftest import ROOT, SEED, Database, assert_problem
 
 
@@ -931,6 +932,21 @@ def test_attacks_on_a_memory_capped_server(live: LiveServer, attack: tuple[Any, 
         assert len(response.content) < 20_000
     assert time.monotonic() - started < 30
     assert live.alive()
+    # The issue's bound: no attack takes the worker's resident memory past 300 MB (its peak
+    # so far: these run first on each engine's server, before the large import below).
+    assert _peak_resident_mb(live) < 300
+
+
+def _peak_resident_mb(live: LiveServer) -> float:
+    """The largest peak resident memory (VmHWM) of the server's worker processes."""
+    peaks = [
+        int(line.split()[1]) / 1024
+        for pid in worker_pids(live.process.pid)
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+        if line.startswith("VmHWM:")
+    ]
+    assert peaks, "no worker process found"
+    return max(peaks)
 
 
 def test_a_large_import_within_the_documented_limits_succeeds(live: LiveServer) -> None:

@@ -28,7 +28,7 @@ from app.schemas.links import EMBEDDED_LINKS
 from app.services import keys, migrations
 from bench.generate import write_bundle
 from bench.load import Server, free_port, serve
-from bench.soak import LISTS, _worker_pids, find_targets, soak
+from bench.soak import LISTS, find_targets, soak, worker_pids
 from tests.conftest import ROOT, Database
 
 POLICYDB = str(Path(sys.executable).with_name("policydb"))
@@ -92,7 +92,7 @@ def _live(database: Database, auth: dict[str, str], tmp: Path, workers: int) -> 
     ) as server:
         live = Live(server, auth)
         deadline = time.monotonic() + 30
-        while len(_worker_pids(live.supervisor)) < workers and time.monotonic() < deadline:
+        while len(worker_pids(live.supervisor)) < workers and time.monotonic() < deadline:
             time.sleep(0.2)
         yield live
 
@@ -103,7 +103,7 @@ def test_hub_reads_at_scale_keep_the_server_alive(empty_database: Database, tmp_
     # SQLite at the scale that crashed; PostgreSQL (4x slower to import) at a quarter of it.
     auth = _load(database, 40_000 if database.engine_name == "sqlite" else 10_000, tmp_path)
     with _live(database, auth, tmp_path, workers=1) as live:
-        worker = _worker_pids(live.supervisor)
+        worker = worker_pids(live.supervisor)
         with httpx.Client(base_url=live.server.base, timeout=120) as client:
             targets = find_targets(live.server.base, auth)
             paths = [
@@ -119,7 +119,7 @@ def test_hub_reads_at_scale_keep_the_server_alive(empty_database: Database, tmp_
                 assert len(response.content) < 8_000_000, path
             hub = client.get(f"/api/v1/regions/{targets.keys['regions'][0]}").json()
             assert len(hub["policies"]) == EMBEDDED_LINKS < hub["policies_total"]
-        assert _worker_pids(live.supervisor) == worker, "the worker died and was replaced"
+        assert worker_pids(live.supervisor) == worker, "the worker died and was replaced"
         assert "Fatal Python error" not in live.log()
         # The workers' access log: one plain line per request, JSON after the logger's name.
         lines = [line for line in live.log().splitlines() if line.startswith("policydb.access ")]
@@ -133,7 +133,7 @@ def test_a_dead_worker_is_replaced_while_the_others_serve(
     database = empty_database
     auth = _load(database, 100, tmp_path)
     with _live(database, auth, tmp_path, workers=2) as live:
-        before = _worker_pids(live.supervisor)
+        before = worker_pids(live.supervisor)
         assert len(before) == 2
         environ = Path(f"/proc/{before[0]}/environ").read_bytes().split(b"\0")
         assert b"MALLOC_ARENA_MAX=2" in environ  # unless the caller set it otherwise
@@ -143,7 +143,7 @@ def test_a_dead_worker_is_replaced_while_the_others_serve(
                 assert client.get("/api/v1/policies?limit=1").status_code == 200
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            after = _worker_pids(live.supervisor)
+            after = worker_pids(live.supervisor)
             if len(after) == 2 and before[0] not in after:
                 break
             time.sleep(0.2)
