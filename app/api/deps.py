@@ -10,6 +10,7 @@ import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Path, Query, Request
@@ -282,3 +283,41 @@ def require_admin_key(key: WriteKey) -> ApiKey:
 
 
 AdminKey = Annotated[ApiKey, Depends(require_admin_key)]
+
+
+@dataclass(frozen=True)
+class IdPage:
+    """A page of a record's long embedded list, continued after the id of its last item."""
+
+    after: int
+    limit: int
+    request: Request
+    codec: CursorCodec
+    sort: str
+
+    def next_url(self, last: int | None) -> str | None:
+        """The URL of the following page (None on the last page)."""
+        if last is None:
+            return None
+        token = self.codec.encode(self.sort, [last])
+        return local_url(self.request.url.include_query_params(cursor=token))
+
+
+def id_paging(sort: str, noun: str) -> Callable[..., Awaitable[IdPage]]:
+    """A dependency reading ``limit`` and ``cursor`` for a list paged by id (``sort`` names the
+    list in its cursors, so one list's cursor is refused by another)."""
+
+    async def page(
+        request: Request,
+        codec: CodecDep,
+        limit: Annotated[
+            int, Query(ge=1, le=1000, description=f"{noun} per page.", examples=[100])
+        ] = 100,
+        cursor: Annotated[
+            str | None, Query(description="From the `next` link.", examples=[None])
+        ] = None,
+    ) -> IdPage:
+        after = codec.decode(cursor, sort, [int])[0] if cursor else 0
+        return IdPage(after, limit, request, codec, sort)
+
+    return page

@@ -3,12 +3,12 @@ the first ones)."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 
 from app.api.deps import (
-    CodecDep,
+    IdPage,
     SessionDep,
-    local_url,
+    id_paging,
     reading,
     record_key,
     reject_unknown_query_params,
@@ -38,23 +38,14 @@ def _add(resource: ResourceName, example: str) -> None:
         key: Annotated[str, Depends(record_key(RESOURCES[resource].singular, example))],
         request: Request,
         session: SessionDep,
-        codec: CodecDep,
-        limit: Annotated[
-            int, Query(ge=1, le=1000, description="Policies per page.", examples=[100])
-        ] = 100,
-        cursor: Annotated[
-            str | None, Query(description="From the `next` link.", examples=[None])
-        ] = None,
+        page: Annotated[IdPage, Depends(id_paging(LINKS_SORT, "Policies"))],
     ) -> PolicyRefPage:
-        after = codec.decode(cursor, LINKS_SORT, [int])[0] if cursor else 0
         with reading(request):
             owner = record_id(session, resource, key)
-            items, total, last = linked_policies(session, resource, owner, after=after, limit=limit)
-        next_url = None
-        if last is not None:
-            token = codec.encode(LINKS_SORT, [last])
-            next_url = local_url(request.url.include_query_params(cursor=token))
-        return PolicyRefPage.model_validate({"items": items, "total": total, "next": next_url})
+            items, total, last = linked_policies(
+                session, resource, owner, after=page.after, limit=page.limit
+            )
+        return PolicyRefPage(items=items, total=total, next=page.next_url(last))
 
 
 _add("regions", "tianjin")

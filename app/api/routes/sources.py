@@ -2,12 +2,12 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 
 from app.api.deps import (
-    CodecDep,
+    IdPage,
     SessionDep,
-    local_url,
+    id_paging,
     reading,
     record_key,
     reject_unknown_query_params,
@@ -38,21 +38,12 @@ def supports(
     key: Annotated[str, Depends(record_key("source", "digichina-2020-12-21-ai-self-reliance"))],
     request: Request,
     session: SessionDep,
-    codec: CodecDep,
-    limit: Annotated[
-        int, Query(ge=1, le=1000, description="Facts per page.", examples=[100])
-    ] = 100,
-    cursor: Annotated[
-        str | None, Query(description="From the `next` link.", examples=[None])
-    ] = None,
+    page: Annotated[IdPage, Depends(id_paging(SUPPORTS_SORT, "Facts"))],
 ) -> SupportsPage:
-    after = codec.decode(cursor, SUPPORTS_SORT, [int])[0] if cursor else 0
     with reading(request):
         source_id = record_id(session, "sources", key)
-        facts, last = supported_facts(session, source_id, after=after, limit=limit)
+        facts, last = supported_facts(session, source_id, after=page.after, limit=page.limit)
         total = support_counts(session, [source_id]).get(source_id, 0)
-    next_url = None
-    if last is not None:
-        token = codec.encode(SUPPORTS_SORT, [last])
-        next_url = local_url(request.url.include_query_params(cursor=token))
-    return SupportsPage.model_validate({"items": facts, "total": total, "next": next_url})
+    return SupportsPage.model_validate(
+        {"items": facts, "total": total, "next": page.next_url(last)}
+    )
