@@ -50,8 +50,16 @@ from app.models import (
     SearchDocument,
 )
 from app.models.base import utcnow
+from app.resources import CITATION_OWNERS
 from app.schemas.bundle import BUNDLE_FORMAT, BUNDLE_VERSION
-from app.services.resources import RESOURCES, WRITE_ORDER, RecordModel, ResourceName, record_dump
+from app.services.resources import (
+    RESOURCES,
+    WRITE_ORDER,
+    RecordModel,
+    ResourceName,
+    record_dump,
+    stored_record,
+)
 from app.services.search import document_text
 from app.services.writes import (
     COLUMNS,
@@ -571,28 +579,15 @@ def _iso_code_clashes(session: Session, plan: _Plan) -> Iterator[ErrorDetail]:
 
 # Columns that identify a new row, to match the ids RETURNING gives back to the rows sent.
 _NATURAL_KEYS = {
-    **{RESOURCES[name].model.__tablename__: ("slug",) for name in WRITE_ORDER},
-    "policy_actors": ("policy_id", "actor_id", "role"),
-    "policy_regions": ("policy_id", "region_id", "role"),
-    "policy_relations": ("policy_id", "related_policy_id", "relation"),
+    **{RESOURCES[name].table: ("slug",) for name in WRITE_ORDER},
+    **{
+        links.model.__tablename__: (links.owner.key, links.target_column.key, links.kind)
+        for resource in RESOURCES.values()
+        for links in resource.links
+    },
 }
 
-_CITATION_OWNERS = (
-    "policy_id",
-    "actor_id",
-    "region_id",
-    "goal_id",
-    "policy_actor_id",
-    "policy_region_id",
-    "policy_relation_id",
-)
-_CITED_AS: dict[ResourceName, str | None] = {
-    "sources": None,
-    "regions": "region_id",
-    "actors": "actor_id",
-    "policies": "policy_id",
-    "goals": "goal_id",
-}
+_CITATION_OWNERS = tuple(column.key for column in CITATION_OWNERS)
 
 
 class _Ids:
@@ -702,7 +697,7 @@ class _BulkWriter:
         new_ids = self._insert(spec.model.__table__, rows, ids=True)
 
         citations: list[tuple[str, int, list[Any]]] = []
-        owner = _CITED_AS[name]
+        owner = None if spec.cited_as is None else spec.cited_as.key
         for (_index, _dump, record), row_id in zip(batch, new_ids, strict=True):
             if name != "goals":  # nothing refers to goals
                 self.ids.remember(name, record["slug"], row_id)
@@ -902,7 +897,7 @@ def _update_existing(
     changes = []
     for index, dump, after in batch:
         row = rows[after["slug"]]
-        if record_dump(spec, spec.to_record(row)) == after:
+        if record_dump(spec, stored_record(spec, row)) == after:
             outcome.count(name, "unchanged")
         else:
             record = spec.record.model_validate_json(dump)

@@ -23,57 +23,10 @@ from app.services.paging import CursorCodec, PageResult, SortField, keyset_page,
 from app.services.resources import RESOURCES, ResourceName, is_record_key, numeric_id
 from app.services.search import matching_ids
 
+# The fields each resource's lists sort by, from its descriptor.
 SORT_FIELDS: dict[ResourceName, dict[str, SortField]] = {
-    "policies": {
-        "id": SortField(Policy.id),
-        "slug": SortField(Policy.slug),
-        "title": SortField(Policy.title),
-        "announced": SortField(Policy.announced_earliest, nullable=True),
-        "in_force_from": SortField(Policy.in_force_from_earliest, nullable=True),
-        "in_force_to": SortField(Policy.in_force_to_earliest, nullable=True),
-        "created_at": SortField(Policy.created_at),
-        "updated_at": SortField(Policy.updated_at),
-    },
-    "actors": {
-        "id": SortField(Actor.id),
-        "slug": SortField(Actor.slug),
-        "name": SortField(Actor.name),
-        "kind": SortField(Actor.kind),
-        "created_at": SortField(Actor.created_at),
-        "updated_at": SortField(Actor.updated_at),
-    },
-    "regions": {
-        "id": SortField(Region.id),
-        "slug": SortField(Region.slug),
-        "name": SortField(Region.name),
-        "kind": SortField(Region.kind),
-        "iso_code": SortField(Region.iso_code, nullable=True),
-        "created_at": SortField(Region.created_at),
-        "updated_at": SortField(Region.updated_at),
-    },
-    "goals": {
-        "id": SortField(Goal.id),
-        "slug": SortField(Goal.slug),
-        "deadline": SortField(Goal.deadline_earliest, nullable=True),
-        "stage": SortField(Goal.stage, nullable=True),
-        "created_at": SortField(Goal.created_at),
-        "updated_at": SortField(Goal.updated_at),
-    },
-    "sources": {
-        "id": SortField(Source.id),
-        "slug": SortField(Source.slug),
-        "title": SortField(Source.title),
-        "published": SortField(Source.published_earliest, nullable=True),
-        "created_at": SortField(Source.created_at),
-        "updated_at": SortField(Source.updated_at),
-    },
-}
-DEFAULT_SORT: dict[ResourceName, str] = {
-    "policies": "id",
-    "actors": "id",
-    "regions": "id",
-    "goals": "id",
-    "sources": "id",
+    name: {key: SortField(s.column, nullable=s.nullable) for key, s in resource.sortable.items()}
+    for name, resource in RESOURCES.items()
 }
 
 
@@ -272,7 +225,10 @@ def list_records(
 ) -> PageResult:
     """One page of the ids of a resource's records matching ``filters``, in sort order."""
     keys = parse_sort(
-        params.sort, SORT_FIELDS[resource], DEFAULT_SORT[resource], RESOURCES[resource].model.id
+        params.sort,
+        SORT_FIELDS[resource],
+        RESOURCES[resource].default_sort,
+        RESOURCES[resource].model.id,
     )
     sort_spec = ",".join(("-" if k.descending else "") + k.name for k in keys)
     return keyset_page(

@@ -12,18 +12,17 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, ErrorDetail, InvalidInput, validation_errors
-from app.models import (
-    Actor,
-    Citation,
-    Goal,
-    PolicyActor,
-    PolicyRegion,
-    PolicyRelation,
-    Region,
-)
+from app.models import Citation
+from app.resources import links_to, references_to, referrers
 from app.schemas.common import WriteModel
 from app.services.queries import get_record
-from app.services.resources import RESOURCES, RecordModel, ResourceName, record_dump
+from app.services.resources import (
+    RESOURCES,
+    RecordModel,
+    ResourceName,
+    record_dump,
+    stored_record,
+)
 from app.services.writes import Change, apply_changes, begin_write
 
 Precondition = Callable[[], None]
@@ -112,34 +111,13 @@ def patch_record(
     spec = RESOURCES[resource]
 
     def patched(existing: Any) -> WriteModel:
-        current = record_dump(spec, spec.to_record(existing))
+        current = record_dump(spec, stored_record(spec, existing))
         try:
             return spec.record.model_validate(merge_patch(current, patch))
         except ValidationError as exc:
             raise InvalidInput("the patched record is invalid", validation_errors(exc)) from None
 
     return _rewrite(session, resource, key, patched, changed_by, precondition)
-
-
-# What points at a record of each type, as (label, referring column).
-_REFERRERS: dict[ResourceName, list[tuple[str, Any]]] = {
-    "regions": [
-        ("child regions", Region.parent_id),
-        ("actors (home region)", Actor.region_id),
-        ("policy links", PolicyRegion.region_id),
-    ],
-    "actors": [
-        ("child actors", Actor.parent_id),
-        ("policy links", PolicyActor.actor_id),
-        ("goals", Goal.actor_id),
-    ],
-    "policies": [
-        ("relations from other policies", PolicyRelation.related_policy_id),
-        ("goals", Goal.policy_id),
-    ],
-    "sources": [("citations", Citation.source_id)],
-    "goals": [],
-}
 
 
 def delete_record(
@@ -161,54 +139,20 @@ def delete_record(
     if precondition is not None:
         precondition()
     row = get_record(session=session, resource=resource, key=key, for_write=True)
-    referrers = []
-    for label, column in _REFERRERS[resource]:
+    holders: list[ErrorDetail] = []
+    for label, column in referrers(resource):
         count = session.query(column).filter(column == row.id).count()
         if count:
-            referrers.append(ErrorDetail(pointer="", detail=f"{count} {label}"))
-    if referrers and not force:
+            holders.append(ErrorDetail(pointer="", detail=f"{count} {label}"))
+    if holders and not force:
         raise Conflict(
             f"{RESOURCES[resource].singular} {row.slug!r} is still referred to; "
             "delete with ?force=true to detach and remove those references",
-            referrers,
+            holders,
         )
     changes, deletions = _detach(session, resource, row)
     apply_changes(session, changes, delete=[*deletions, (resource, row)], changed_by=changed_by)
     session.commit()
-
-
-# How each kind of record refers to a record of another kind: (referring, referred) ->
-# a scalar field holding the slug, or a list of links and the key in each link.
-_SCALAR_REFERENCES: dict[tuple[ResourceName, ResourceName], str] = {
-    ("regions", "regions"): "parent",
-    ("actors", "regions"): "region",
-    ("actors", "actors"): "parent",
-    ("goals", "actors"): "actor",
-    ("goals", "policies"): "policy",
-}
-_LINK_REFERENCES: dict[ResourceName, tuple[str, str, Any, Any]] = {
-    "regions": ("regions", "region", PolicyRegion.policy_id, PolicyRegion.region_id),
-    "actors": ("actors", "actor", PolicyActor.policy_id, PolicyActor.actor_id),
-    "policies": ("related", "policy", PolicyRelation.policy_id, PolicyRelation.related_policy_id),
-}
-_SCALAR_COLUMNS: dict[tuple[ResourceName, ResourceName], Any] = {
-    ("regions", "regions"): Region.parent_id,
-    ("actors", "regions"): Actor.region_id,
-    ("actors", "actors"): Actor.parent_id,
-    ("goals", "actors"): Goal.actor_id,
-    ("goals", "policies"): Goal.policy_id,
-}
-_CITING_COLUMNS: dict[ResourceName, Any] = {
-    "policies": Citation.policy_id,
-    "actors": Citation.actor_id,
-    "regions": Citation.region_id,
-    "goals": Citation.goal_id,
-}
-_LINK_CITATIONS = (
-    (PolicyActor, Citation.policy_actor_id),
-    (PolicyRegion, Citation.policy_region_id),
-    (PolicyRelation, Citation.policy_relation_id),
-)
 
 
 def _detach(
@@ -221,7 +165,7 @@ def _detach(
     for name, spec in RESOURCES.items():
         for other in _referring_rows(session, name, resource, row.id):
             data = _without_reference(
-                record_dump(spec, spec.to_record(other)), name, resource, row.slug
+                record_dump(spec, stored_record(spec, other)), name, resource, row.slug
             )
             if name == "goals" and not data.get("policy") and not data.get("actor"):
                 deletions.append((name, other))
@@ -238,19 +182,18 @@ def _referring_rows(
     model = spec.model
     conditions: list[Any] = []
     if resource == "sources":
-        if name in _CITING_COLUMNS:
-            cited = select(_CITING_COLUMNS[name]).where(Citation.source_id == row_id)
+        if spec.cited_as is not None:
+            cited = select(spec.cited_as).where(Citation.source_id == row_id)
             conditions.append(model.id.in_(cited))
-        if name == "policies":
-            for link, column in _LINK_CITATIONS:
-                owners = select(link.policy_id).join(Citation, column == link.id)
-                conditions.append(model.id.in_(owners.where(Citation.source_id == row_id)))
+        for links in spec.links:
+            owners = select(links.owner).join(Citation, links.cited_as == links.model.id)
+            conditions.append(model.id.in_(owners.where(Citation.source_id == row_id)))
     else:
-        if (name, resource) in _SCALAR_COLUMNS:
-            conditions.append(_SCALAR_COLUMNS[(name, resource)] == row_id)
-        if name == "policies" and resource in _LINK_REFERENCES:
-            _field, _key, owner, target = _LINK_REFERENCES[resource]
-            conditions.append(model.id.in_(select(owner).where(target == row_id)))
+        conditions += [ref.column == row_id for ref in references_to(name, resource)]
+        conditions += [
+            model.id.in_(select(links.owner).where(links.target_column == row_id))
+            for links in links_to(name, resource)
+        ]
     if not conditions:
         return []
     query = select(model).where(or_(*conditions))
@@ -266,19 +209,24 @@ def _without_reference(
     """A record's data (of type ``name``) with its references to ``resource`` ``slug`` gone."""
     data = dict(data)
     if resource == "sources":
-        return _without_citations(data, slug)
-    field = _SCALAR_REFERENCES.get((name, resource))
-    if field and data.get(field) == slug:
-        del data[field]
-    if name == "policies" and resource in _LINK_REFERENCES:
-        links, key, _owner, _target = _LINK_REFERENCES[resource]
-        data[links] = [link for link in data.get(links, []) if link[key] != slug]
+        return _without_citations(data, name, slug)
+    for ref in references_to(name, resource):
+        if data.get(ref.field) == slug:
+            del data[ref.field]
+    for links in links_to(name, resource):
+        data[links.field] = [link for link in data.get(links.field, []) if link[links.key] != slug]
     return data
 
 
-def _without_citations(data: dict[str, Any], source: str) -> dict[str, Any]:
+def _without_citations(data: dict[str, Any], name: ResourceName, source: str) -> dict[str, Any]:
     data["citations"] = [c for c in data.get("citations", []) if c["source"] != source]
-    for links in ("actors", "regions", "related"):
-        if links in data:
-            data[links] = [_without_citations(dict(link), source) for link in data[links]]
+    for links in RESOURCES[name].links:
+        if links.field in data:
+            data[links.field] = [
+                {
+                    **link,
+                    "citations": [c for c in link.get("citations", []) if c["source"] != source],
+                }
+                for link in data[links.field]
+            ]
     return data

@@ -1,34 +1,17 @@
-"""One description per resource type: its table, its writable shape and how to load it whole."""
+"""Write-side helpers over the resource descriptors (app/resources): record keys, a record's
+writable shape as stored, and that shape taken from a read document."""
 
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import cache
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
 from pydantic import BaseModel
-from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.interfaces import LoaderOption
 
-from app.models import (
-    Actor,
-    Citation,
-    Goal,
-    Policy,
-    PolicyActor,
-    PolicyRegion,
-    PolicyRelation,
-    Region,
-    Source,
-)
-from app.schemas.actor import ActorOut, ActorRecord
+from app.models import Actor, Goal, Policy, Region, Source
+from app.resources import RESOURCES, WRITE_ORDER, Resource, ResourceName
 from app.schemas.common import SLUG_PATTERN, WriteModel
-from app.schemas.goal import GoalOut, GoalRecord
-from app.schemas.policy import PolicyOut, PolicyRecord
-from app.schemas.region import RegionOut, RegionRecord
-from app.schemas.source import SourceOut, SourceRecord
 
-ResourceName = Literal["sources", "regions", "actors", "policies", "goals"]
+__all__ = ["RESOURCES", "WRITE_ORDER", "Resource", "ResourceName"]
 
 # Record ids are 32-bit on PostgreSQL (``integer``); a larger number names no record.
 MAX_RECORD_ID = 2**31 - 1
@@ -54,89 +37,11 @@ def is_record_key(key: str) -> bool:
 RecordModel = Source | Region | Actor | Policy | Goal
 
 
-def _citations(attr: Any) -> Any:
-    return selectinload(attr).selectinload(Citation.source)
-
-
-@dataclass(frozen=True)
-class Resource:
-    name: ResourceName
-    singular: str
-    model: type[Any]
-    record: type[WriteModel]
-    # A record's writable shape as stored, for "unchanged" checks and exports.
-    to_record: Callable[[Any], WriteModel]
-    load_for_write: Sequence[LoaderOption]
-
-
-def _region_record(region: Region) -> WriteModel:
-    return RegionOut.from_model(region, ancestors=[], read_only=False)
-
-
-POLICY_WRITE_LOAD: Sequence[LoaderOption] = (
-    selectinload(Policy.topic_links),
-    selectinload(Policy.actor_links).selectinload(PolicyActor.actor),
-    selectinload(Policy.actor_links).options(_citations(PolicyActor.citations)),
-    selectinload(Policy.region_links).selectinload(PolicyRegion.region),
-    selectinload(Policy.region_links).options(_citations(PolicyRegion.citations)),
-    selectinload(Policy.relations).selectinload(PolicyRelation.related_policy),
-    selectinload(Policy.relations).options(_citations(PolicyRelation.citations)),
-    _citations(Policy.citations),
-)
-
-RESOURCES: dict[ResourceName, Resource] = {
-    "sources": Resource(
-        name="sources",
-        singular="source",
-        model=Source,
-        record=SourceRecord,
-        to_record=lambda s: SourceOut.from_model(s, read_only=False),
-        load_for_write=(),
-    ),
-    "regions": Resource(
-        name="regions",
-        singular="region",
-        model=Region,
-        record=RegionRecord,
-        to_record=_region_record,
-        load_for_write=(selectinload(Region.parent), _citations(Region.citations)),
-    ),
-    "actors": Resource(
-        name="actors",
-        singular="actor",
-        model=Actor,
-        record=ActorRecord,
-        to_record=lambda a: ActorOut.from_model(a, read_only=False),
-        load_for_write=(
-            selectinload(Actor.parent),
-            selectinload(Actor.region),
-            _citations(Actor.citations),
-        ),
-    ),
-    "policies": Resource(
-        name="policies",
-        singular="policy",
-        model=Policy,
-        record=PolicyRecord,
-        to_record=lambda p: PolicyOut.from_model(p, read_only=False),
-        load_for_write=POLICY_WRITE_LOAD,
-    ),
-    "goals": Resource(
-        name="goals",
-        singular="goal",
-        model=Goal,
-        record=GoalRecord,
-        to_record=lambda g: GoalOut.from_model(g, read_only=False),
-        load_for_write=(
-            selectinload(Goal.policy),
-            selectinload(Goal.actor),
-            _citations(Goal.citations),
-        ),
-    ),
-}
-
-# Referenced before referencing: a bundle is applied in this order.
-WRITE_ORDER: tuple[ResourceName, ...] = ("sources", "regions", "actors", "policies", "goals")
+def stored_record(resource: Resource, row: Any) -> WriteModel:
+    """A record's writable shape as stored (loaded with ``resource.load_for_write``)."""
+    if resource.name == "regions":
+        return resource.document.from_model(row, ancestors=[], read_only=False)  # type: ignore[attr-defined,no-any-return]
+    return resource.document.from_model(row, read_only=False)  # type: ignore[attr-defined,no-any-return]
 
 
 def record_dump(resource: Resource, record: WriteModel) -> dict[str, Any]:

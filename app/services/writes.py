@@ -46,6 +46,7 @@ from app.services.resources import (
     RecordModel,
     ResourceName,
     record_dump,
+    stored_record,
 )
 
 Location = tuple[str | int, ...]
@@ -335,7 +336,7 @@ def write_changes(
         for change in (c for c in changes if c.resource == name):
             row = change.existing
             after = record_dump(resource, change.record)
-            before = record_dump(resource, resource.to_record(row)) if row is not None else {}
+            before = record_dump(resource, stored_record(resource, row)) if row is not None else {}
             if row is not None and before == after:
                 outcome.count(name, "unchanged")
                 targets.rows[(name, row.slug)] = row
@@ -355,7 +356,7 @@ def write_changes(
     for name, row in delete:
         resource = RESOURCES[name]
         history.append(
-            _Pending(name, row, "delete", record_dump(resource, resource.to_record(row)), {})
+            _Pending(name, row, "delete", record_dump(resource, stored_record(resource, row)), {})
         )
         session.delete(row)
         outcome.count(name, "deleted")

@@ -41,11 +41,11 @@ from app.services.documents import (
     render_page,
 )
 from app.services.resources import (
-    POLICY_WRITE_LOAD,
     RESOURCES,
     ResourceName,
     record_dump,
     record_from_document,
+    stored_record,
 )
 
 
@@ -56,7 +56,7 @@ def _cited(attr: Any) -> LoaderOption:
 # The ORM rows the schemas render, for comparison with the documents built from Core queries.
 READ_LOAD: dict[ResourceName, Sequence[LoaderOption]] = {
     "policies": (
-        *POLICY_WRITE_LOAD,
+        *RESOURCES["policies"].load_for_write,
         selectinload(Policy.incoming_relations).selectinload(PolicyRelation.policy),
         selectinload(Policy.goals),
     ),
@@ -236,6 +236,6 @@ def test_bundle_records_from_documents_equal_the_schema_dump(
     rows = list(session.scalars(select(spec.model).options(*spec.load_for_write)))
     by_id = {d["id"]: d for d in documents(session, resource, [row.id for row in rows])}
     for row in rows:
-        expected = record_dump(spec, spec.to_record(row))
+        expected = record_dump(spec, stored_record(spec, row))
         got = record_from_document(spec, by_id[row.id])
         assert json.dumps(got) == json.dumps(expected), row.slug  # same keys, same order

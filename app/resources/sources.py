@@ -1,0 +1,19 @@
+"""Sources: the documents that state facts; every citation names one."""
+
+from app.models import Source
+from app.resources.descriptor import Resource, Sortable, timestamps
+from app.schemas.source import SourceOut, SourceRecord
+
+SOURCES = Resource(
+    name="sources",
+    singular="source",
+    model=Source,
+    record=SourceRecord,
+    document=SourceOut,
+    cited_as=None,
+    sortable={
+        **timestamps(Source),
+        "title": Sortable(Source.title),
+        "published": Sortable(Source.published_earliest, nullable=True),
+    },
+)
