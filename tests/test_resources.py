@@ -14,7 +14,7 @@ from app.services.documents import _BUILDERS
 from app.services.explore import FACETS
 from app.services.queries import SORT_FIELDS
 
-DERIVED_TABLES: dict[str, Mapping[str, Any]] = {
+DERIVED_TABLES: dict[str, Mapping[Any, Any]] = {
     "RESOURCES": RESOURCES,
     "SORT_FIELDS": SORT_FIELDS,
     "FACETS": FACETS,
