@@ -16,87 +16,15 @@ from app.errors import ErrorDetail, InvalidInput, pointer
 from app.safe_text import csv_cell, unquote_csv_cell
 from app.services.bulk_import import json_bundle
 from app.services.bundle import SourceMap, iter_records, json_bundle_file, parse_bundle_text
-from app.services.resources import WRITE_ORDER
-
-RECORD_COLUMNS: dict[str, list[str]] = {
-    "sources": [
-        "slug",
-        "title",
-        "publisher",
-        "series",
-        "authors",
-        "url",
-        "published",
-        "language",
-        "sha256",
-    ],
-    "regions": ["slug", "name", "names", "aliases", "kind", "iso_code", "parent", "description"],
-    "actors": [
-        "slug",
-        "name",
-        "names",
-        "aliases",
-        "kind",
-        "region",
-        "parent",
-        "description",
-        "identifiers",
-    ],
-    "policies": [
-        "slug",
-        "title",
-        "short_name",
-        "titles",
-        "kind",
-        "status",
-        "summary",
-        "identifiers",
-        "announced",
-        "in_force_from",
-        "in_force_to",
-        "money_amount",
-        "money_currency",
-        "money_approximate",
-        "topics",
-    ],
-    "goals": [
-        "slug",
-        "statement",
-        "policy",
-        "actor",
-        "metric",
-        "target_value",
-        "unit",
-        "baseline_value",
-        "deadline",
-        "stage",
-        "status",
-    ],
-}
-JSON_COLUMNS = {"authors", "names", "aliases", "identifiers", "titles", "topics"}
-# link file -> (field of the policy record, column naming the other record, column of the role)
-LINK_FILES: dict[str, tuple[str, str, str]] = {
-    "policy_actors": ("actors", "actor", "role"),
-    "policy_regions": ("regions", "region", "role"),
-    "policy_relations": ("related", "policy", "relation"),
-}
-LINK_COLUMNS = {
-    "policy_actors": ["policy", "actor", "role"],
-    "policy_regions": ["policy", "region", "role"],
-    "policy_relations": ["policy", "related_policy", "relation"],
-}
-CITATION_COLUMNS = [
-    "resource",
-    "record",
-    "link_target",
-    "link_role",
-    "source",
-    "section",
-    "paragraph",
-    "excerpt",
-    "note",
-]
-CITATION_FIELDS = ["source", "section", "paragraph", "excerpt", "note"]
+from app.services.tabular import (
+    CITATION_COLUMNS,
+    CITATION_FIELDS,
+    CITATIONS_FILE,
+    FILES,
+    LINK_TABLES,
+    RECORD_TABLES,
+    RecordTable,
+)
 
 
 def read_bundle_path(path: str | Path) -> tuple[Any, SourceMap | None]:
@@ -158,10 +86,10 @@ def _merge_documents(paths: Iterable[Path]) -> dict[str, Any]:
     return merged
 
 
-def _cell_out(column: str, value: Any) -> str:
+def _cell_out(table: RecordTable | None, column: str, value: Any) -> str:
     if value is None:
         return ""
-    if column in JSON_COLUMNS:
+    if table is not None and column in table.json_columns:
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -172,35 +100,33 @@ def write_csv_folder(session: Session, folder: Path) -> None:
     """Export the database as CSV files, one per resource, link table and for citations."""
     folder.mkdir(parents=True, exist_ok=True)
     files = {
-        name: (folder / f"{name}.csv").open("w", newline="", encoding="utf-8")
-        for name in [*WRITE_ORDER, *LINK_FILES, "citations"]
+        name: (folder / f"{name}.csv").open("w", newline="", encoding="utf-8") for name in FILES
     }
     try:
         writers = {name: csv.writer(f, lineterminator="\n") for name, f in files.items()}
-        for name, columns in [*RECORD_COLUMNS.items(), *LINK_COLUMNS.items()]:
-            writers[name].writerow(columns)
-        writers["citations"].writerow(CITATION_COLUMNS)
-        for name in WRITE_ORDER:
+        for table in RECORD_TABLES.values():
+            writers[table.name].writerow(table.columns)
+        for link_table in LINK_TABLES.values():
+            writers[link_table.name].writerow(link_table.columns)
+        writers[CITATIONS_FILE].writerow(CITATION_COLUMNS)
+        for name, table in RECORD_TABLES.items():
+            links = [t for t in LINK_TABLES.values() if t.owner.name == name]
             for record in iter_records(session, name):
-                flat = dict(record)
-                money = flat.pop("money", None) or {}
-                for key in ("amount", "currency", "approximate"):
-                    flat[f"money_{key}"] = money.get(key)
-                row = [_cell_out(c, flat.get(c)) for c in RECORD_COLUMNS[name]]
+                flat = table.flatten(record)
+                row = [_cell_out(table, c, flat.get(c)) for c in table.columns]
                 writers[name].writerow([csv_cell(cell) for cell in row])
-                _write_citations(writers["citations"], name, record["slug"], "", "", record)
-                for link_file, (field, other, role) in LINK_FILES.items():
-                    if name != "policies":
-                        continue
-                    for link in record.get(field, []):
-                        link_row = [record["slug"], link[other], link[role]]
-                        writers[link_file].writerow([csv_cell(cell) for cell in link_row])
+                _write_citations(writers[CITATIONS_FILE], name, record["slug"], "", "", record)
+                for link_table in links:
+                    key, kind = link_table.links.key, link_table.links.kind
+                    for link in record.get(link_table.links.field, []):
+                        link_row = [record["slug"], link[key], link[kind]]
+                        writers[link_table.name].writerow([csv_cell(c) for c in link_row])
                         _write_citations(
-                            writers["citations"],
-                            link_file,
+                            writers[CITATIONS_FILE],
+                            link_table.name,
                             record["slug"],
-                            link[other],
-                            link[role],
+                            link[key],
+                            link[kind],
                             link,
                         )
     finally:
@@ -218,7 +144,7 @@ def _write_citations(
                 slug,
                 target,
                 role,
-                *(csv_cell(_cell_out(f, citation.get(f))) for f in CITATION_FIELDS),
+                *(csv_cell(_cell_out(None, f, citation.get(f))) for f in CITATION_FIELDS),
             ]
         )
 
@@ -231,16 +157,16 @@ def read_csv_folder(folder: Path) -> tuple[dict[str, Any], dict[str, tuple[str, 
     # (resource, slug) -> (record, its index in the bundle section)
     index: dict[tuple[str, str], tuple[dict[str, Any], int]] = {}
 
-    for name in WRITE_ORDER:
+    for name, table in RECORD_TABLES.items():
         records: list[dict[str, Any]] = []
         for line, row in _rows(folder / f"{name}.csv", errors):
-            record: dict[str, Any] = {}
+            flat: dict[str, Any] = {}
             for column, text in row.items():
                 if column is None or text in ("", None):
                     continue
-                if column in JSON_COLUMNS:
+                if column in table.json_columns:
                     try:
-                        record[column] = json.loads(text)
+                        flat[column] = json.loads(text)
                     except json.JSONDecodeError as exc:
                         errors.append(
                             ErrorDetail(
@@ -252,29 +178,23 @@ def read_csv_folder(folder: Path) -> tuple[dict[str, Any], dict[str, tuple[str, 
                         )
                         continue
                 else:
-                    record[column] = text
-            if name == "policies":
-                money = {
-                    k: record.pop(f"money_{k}")
-                    for k in ("amount", "currency", "approximate")
-                    if f"money_{k}" in record
-                }
-                if money:
-                    record["money"] = money
+                    flat[column] = text
+            record = table.unflatten(flat)
             source_map[pointer(name, len(records))] = (f"{name}.csv", line)
             index[(name, record.get("slug", ""))] = (record, len(records))
             records.append(record)
         bundle[name] = records
 
-    for link_file, (field, other, role) in LINK_FILES.items():
-        columns = LINK_COLUMNS[link_file]
+    for link_file, link_table in LINK_TABLES.items():
+        owner_column, target_column, kind = link_table.columns
+        owner_name, field, key = link_table.owner.name, link_table.links.field, link_table.links.key
         for line, row in _rows(folder / f"{link_file}.csv", errors):
-            found = index.get(("policies", row.get("policy") or ""))
+            found = index.get((owner_name, row.get(owner_column) or ""))
             if found is None:
                 errors.append(
                     ErrorDetail(
                         "",
-                        f"unknown policy {row.get('policy')!r}",
+                        f"unknown {link_table.owner.singular} {row.get(owner_column)!r}",
                         file=f"{link_file}.csv",
                         line=line,
                     )
@@ -282,8 +202,8 @@ def read_csv_folder(folder: Path) -> tuple[dict[str, Any], dict[str, tuple[str, 
                 continue
             owner, position = found
             links = owner.setdefault(field, [])
-            link = {other: row.get(columns[1]) or "", role: row.get(columns[2]) or ""}
-            source_map[pointer("policies", position, field, len(links))] = (
+            link = {key: row.get(target_column) or "", kind: row.get(kind) or ""}
+            source_map[pointer(owner_name, position, field, len(links))] = (
                 f"{link_file}.csv",
                 line,
             )
@@ -318,15 +238,16 @@ def _citation_owner(
     row: dict[str, str],
 ) -> tuple[dict[str, Any], tuple[str | int, ...]] | None:
     """The record or link a citations.csv row belongs to, and its place in the bundle."""
-    if resource in RECORD_COLUMNS:
+    if resource in RECORD_TABLES:
         found = index.get((resource, slug))
         return (found[0], (resource, found[1])) if found else None
-    if resource in LINK_FILES and (found := index.get(("policies", slug))):
-        policy, position = found
-        field, other, role = LINK_FILES[resource]
-        for i, link in enumerate(policy.get(field, [])):
-            if link[other] == row.get("link_target") and link[role] == row.get("link_role"):
-                return link, ("policies", position, field, i)
+    link_table = LINK_TABLES.get(resource)
+    if link_table and (found := index.get((link_table.owner.name, slug))):
+        owner, position = found
+        field, key, kind = link_table.links.field, link_table.links.key, link_table.links.kind
+        for i, link in enumerate(owner.get(field, [])):
+            if link[key] == row.get("link_target") and link[kind] == row.get("link_role"):
+                return link, (link_table.owner.name, position, field, i)
     return None
 
 

@@ -7,32 +7,24 @@ same CSV reader and the same import path as every other import.
 """
 
 import json
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from app.errors import ErrorDetail, InvalidInput
-from app.schemas.common import SLUG_PATTERN
-from app.services.bundle_files import (
-    CITATION_COLUMNS,
-    LINK_COLUMNS,
-    LINK_FILES,
-    RECORD_COLUMNS,
-    read_csv_folder,
-    write_csv_folder,
-)
-from app.services.resources import WRITE_ORDER
-from app.vocabularies import (
-    ActorKind,
-    ActorRole,
-    GoalStatus,
-    PolicyKind,
-    PolicyRelationType,
-    PolicyStatus,
-    RegionKind,
-    RegionRole,
+from app.services.bundle_files import read_csv_folder, write_csv_folder
+from app.services.tabular import (
+    FILES,
+    LINK_TABLES,
+    RECORD_TABLES,
+    Field,
+    citation_fields,
+    foreign_keys,
+    link_fields,
+    primary_key,
+    record_fields,
+    title,
 )
 
 DESCRIPTOR = "datapackage.json"
@@ -41,176 +33,26 @@ RESOURCE_PROFILE = "https://datapackage.org/profiles/2.0/dataresource.json"
 SCHEMA_PROFILE = "https://datapackage.org/profiles/2.0/tableschema.json"
 DIALECT_PROFILE = "https://datapackage.org/profiles/2.0/tabledialect.json"
 
-PARTIAL_DATE = r"^\d{4}(-\d{2}(-\d{2})?)?$"
-DECIMAL = r"^-?\d+(\.\d+)?$"
 
-Field = dict[str, Any]
-
-
-def _enum(vocabulary: type[StrEnum], required: bool = False) -> Field:
-    constraints: dict[str, Any] = {"enum": [v.value for v in vocabulary]}
-    if required:
-        constraints["required"] = True
-    return {"type": "string", "constraints": constraints}
-
-
-def _slug(required: bool = False) -> Field:
-    constraints: dict[str, Any] = {"pattern": SLUG_PATTERN.strip("^$")}
-    if required:
-        constraints["required"] = True
-    return {"type": "string", "constraints": constraints}
-
-
-_DATE: Field = {
-    "type": "string",
-    "description": "YYYY, YYYY-MM or YYYY-MM-DD",
-    "constraints": {"pattern": PARTIAL_DATE.strip("^$")},
-}
-# Decimals are kept as strings: a "number" field would let readers round them.
-_DECIMAL: Field = {
-    "type": "string",
-    "description": "A decimal number, written exactly",
-    "constraints": {"pattern": DECIMAL.strip("^$")},
-}
-_REQUIRED: Field = {"type": "string", "constraints": {"required": True}}
-_JSON_LIST: Field = {"type": "array", "description": "A JSON array"}
-_JSON_OBJECT: Field = {"type": "object", "description": "A JSON object"}
-
-# Fields that are not plain optional strings, per file (other columns: {"type": "string"}).
-FIELDS: dict[str, dict[str, Field]] = {
-    "sources": {
-        "slug": _slug(True),
-        "title": _REQUIRED,
-        "authors": _JSON_LIST,
-        "published": _DATE,
-        "sha256": {"type": "string", "constraints": {"pattern": "[0-9a-f]{64}"}},
-    },
-    "regions": {
-        "slug": _slug(True),
-        "name": _REQUIRED,
-        "names": _JSON_OBJECT,
-        "aliases": _JSON_LIST,
-        "kind": _enum(RegionKind, required=True),
-        "iso_code": {"type": "string", "constraints": {"unique": True}},
-        "parent": _slug(),
-    },
-    "actors": {
-        "slug": _slug(True),
-        "name": _REQUIRED,
-        "names": _JSON_OBJECT,
-        "aliases": _JSON_LIST,
-        "kind": _enum(ActorKind, required=True),
-        "region": _slug(),
-        "parent": _slug(),
-        "identifiers": _JSON_LIST,
-    },
-    "policies": {
-        "slug": _slug(True),
-        "title": _REQUIRED,
-        "titles": _JSON_OBJECT,
-        "kind": _enum(PolicyKind, required=True),
-        "status": _enum(PolicyStatus),
-        "identifiers": _JSON_LIST,
-        "announced": _DATE,
-        "in_force_from": _DATE,
-        "in_force_to": _DATE,
-        "money_amount": _DECIMAL,
-        "money_currency": {"type": "string", "constraints": {"pattern": "[A-Z]{3}"}},
-        "money_approximate": {"type": "boolean"},
-        "topics": _JSON_LIST | {"description": "A JSON array of topic codes"},
-    },
-    "goals": {
-        "slug": _slug(True),
-        "statement": _REQUIRED,
-        "policy": _slug(),
-        "actor": _slug(),
-        "target_value": _DECIMAL,
-        "baseline_value": _DECIMAL,
-        "deadline": _DATE,
-        "stage": {"type": "integer", "constraints": {"minimum": 1}},
-        "status": _enum(GoalStatus),
-    },
-    "policy_actors": {
-        "policy": _slug(True),
-        "actor": _slug(True),
-        "role": _enum(ActorRole, required=True),
-    },
-    "policy_regions": {
-        "policy": _slug(True),
-        "region": _slug(True),
-        "role": _enum(RegionRole, required=True),
-    },
-    "policy_relations": {
-        "policy": _slug(True),
-        "related_policy": _slug(True),
-        "relation": _enum(PolicyRelationType, required=True),
-    },
-    "citations": {
-        "resource": {
-            "type": "string",
-            "description": "The file of the cited record or link",
-            "constraints": {"required": True, "enum": [*WRITE_ORDER, *LINK_FILES]},
-        },
-        "record": _slug(True),
-        "source": _slug(True),
-        "paragraph": {"type": "integer", "constraints": {"minimum": 1}},
-    },
-}
-
-# file -> [(columns, referenced file, its columns)]
-FOREIGN_KEYS: dict[str, list[tuple[list[str], str, list[str]]]] = {
-    "regions": [(["parent"], "regions", ["slug"])],
-    "actors": [(["region"], "regions", ["slug"]), (["parent"], "actors", ["slug"])],
-    "goals": [(["policy"], "policies", ["slug"]), (["actor"], "actors", ["slug"])],
-    "policy_actors": [(["policy"], "policies", ["slug"]), (["actor"], "actors", ["slug"])],
-    "policy_regions": [(["policy"], "policies", ["slug"]), (["region"], "regions", ["slug"])],
-    "policy_relations": [
-        (["policy"], "policies", ["slug"]),
-        (["related_policy"], "policies", ["slug"]),
-    ],
-    "citations": [(["source"], "sources", ["slug"])],
-}
-PRIMARY_KEYS: dict[str, list[str]] = {
-    **{name: ["slug"] for name in WRITE_ORDER},
-    **LINK_COLUMNS,
-}
-TITLES = {
-    "sources": "Sources: the documents every fact is cited to",
-    "regions": "Regions (a tree, with ISO 3166 codes)",
-    "actors": "Actors behind and around policies",
-    "policies": "Policies",
-    "goals": "Goals: quantified targets with deadlines",
-    "policy_actors": "Actors of each policy, with their role",
-    "policy_regions": "Regions of each policy, with their role",
-    "policy_relations": "Relations between policies",
-    "citations": "Citations of records and links",
-}
-
-
-def _columns(name: str) -> list[str]:
-    if name in RECORD_COLUMNS:
-        return RECORD_COLUMNS[name]
-    if name in LINK_COLUMNS:
-        return LINK_COLUMNS[name]
-    return CITATION_COLUMNS
-
-
-def _field(name: str, column: str) -> Field:
-    spec = FIELDS.get(name, {}).get(column, {"type": "string"})
-    return {"name": column, **json.loads(json.dumps(spec))}
+def _fields(name: str) -> list[Field]:
+    if name in RECORD_TABLES:
+        return record_fields(RECORD_TABLES[name])
+    if name in LINK_TABLES:
+        return link_fields(LINK_TABLES[name])
+    return citation_fields()
 
 
 def _table_schema(name: str) -> dict[str, Any]:
     schema: dict[str, Any] = {
         "$schema": SCHEMA_PROFILE,
-        "fields": [_field(name, column) for column in _columns(name)],
+        "fields": _fields(name),
         "missingValues": [""],
     }
-    if name in PRIMARY_KEYS:
-        schema["primaryKey"] = PRIMARY_KEYS[name]
-    if name in FOREIGN_KEYS:
+    if (key := primary_key(name)) is not None:
+        schema["primaryKey"] = key
+    if references := foreign_keys(name):
         keys = []
-        for columns, target, target_columns in FOREIGN_KEYS[name]:
+        for columns, target, target_columns in references:
             reference: dict[str, Any] = {"fields": target_columns}
             if target != name:  # a reference within the same file names no resource
                 reference = {"resource": target, **reference}
@@ -231,7 +73,7 @@ def descriptor() -> dict[str, Any]:
             {
                 "$schema": RESOURCE_PROFILE,
                 "name": name,
-                "title": TITLES[name],
+                "title": title(name),
                 "path": f"{name}.csv",
                 "type": "table",
                 "format": "csv",
@@ -240,7 +82,7 @@ def descriptor() -> dict[str, Any]:
                 "dialect": {"$schema": DIALECT_PROFILE, "header": True, "delimiter": ","},
                 "schema": _table_schema(name),
             }
-            for name in [*WRITE_ORDER, *LINK_FILES, "citations"]
+            for name in FILES
         ],
     }
 
@@ -268,7 +110,7 @@ def read_datapackage(path: Path) -> tuple[dict[str, Any], dict[str, tuple[str, i
     except (RecursionError, ValueError) as exc:
         detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         raise InvalidInput(f"{where} is not valid JSON", [ErrorDetail("", detail)]) from None
-    expected = {f"{name}.csv" for name in [*WRITE_ORDER, *LINK_FILES, "citations"]}
+    expected = {f"{name}.csv" for name in FILES}
     resources = package.get("resources") if isinstance(package, dict) else None
     if not isinstance(resources, list):
         raise InvalidInput(
