@@ -1,6 +1,14 @@
 """Resource types: one descriptor per type (app/resources/<name>.py) and the registry."""
 
-from app.resources.descriptor import Links, Reference, Resource, ResourceName, Sortable
+from app.resources.descriptor import (
+    Facet,
+    Links,
+    Reference,
+    Resource,
+    ResourceName,
+    SearchText,
+    Sortable,
+)
 from app.resources.registry import (
     CITATION_OWNERS,
     RESOURCE_NAMES,
@@ -16,10 +24,12 @@ __all__ = [
     "RESOURCES",
     "RESOURCE_NAMES",
     "WRITE_ORDER",
+    "Facet",
     "Links",
     "Reference",
     "Resource",
     "ResourceName",
+    "SearchText",
     "Sortable",
     "links_to",
     "references_to",

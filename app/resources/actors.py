@@ -3,7 +3,15 @@
 from sqlalchemy.orm import selectinload
 
 from app.models import Actor, Citation
-from app.resources.descriptor import Reference, Resource, Sortable, cited, timestamps
+from app.resources.descriptor import (
+    Facet,
+    Reference,
+    Resource,
+    SearchText,
+    Sortable,
+    cited,
+    timestamps,
+)
 from app.schemas.actor import ActorOut, ActorRecord
 
 ACTORS = Resource(
@@ -13,6 +21,14 @@ ACTORS = Resource(
     record=ActorRecord,
     document=ActorOut,
     cited_as=Citation.actor_id,
+    label=Actor.name,
+    search=SearchText(
+        Actor.name, (Actor.names, Actor.aliases, Actor.description, Actor.identifiers)
+    ),
+    facets={
+        "kind": Facet("actor kind", Actor.kind),
+        "region": Facet("home region", Actor.region_id, target="regions"),
+    },
     sortable={
         **timestamps(Actor),
         "name": Sortable(Actor.name),

@@ -60,6 +60,30 @@ class Sortable:
 
 
 @dataclass(frozen=True)
+class Facet:
+    """A count of a list's matching records by one value, e.g. policies by ``kind``.
+
+    ``column`` holds the value; ``owner`` names the counted record (the resource's own id,
+    or a link table's column: a policy's topics, regions); a ``target`` resource's values
+    are ids shown as its slug and label; ``by_year`` counts a date column by year.
+    """
+
+    label: str
+    column: Column
+    owner: Column | None = None
+    target: ResourceName | None = None
+    by_year: bool = False
+
+
+@dataclass(frozen=True)
+class SearchText:
+    """The columns a record's search document is made of: its title, and the body."""
+
+    title: Column
+    body: tuple[Column, ...]
+
+
+@dataclass(frozen=True)
 class Resource:
     """One resource type: its table, its shapes, its references and how it is listed."""
 
@@ -70,6 +94,9 @@ class Resource:
     document: type[BaseModel]  # the read shape (GET), as documented in the OpenAPI
     # The citation column naming a record of this type; None: not citable (sources).
     cited_as: Column | None
+    label: Column  # what names a record to people (a title or name), beside its slug
+    search: SearchText
+    facets: dict[str, Facet]
     sortable: dict[str, Sortable]
     references: tuple[Reference, ...] = ()
     links: tuple[Links, ...] = ()

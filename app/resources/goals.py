@@ -3,7 +3,15 @@
 from sqlalchemy.orm import selectinload
 
 from app.models import Citation, Goal
-from app.resources.descriptor import Reference, Resource, Sortable, cited, timestamps
+from app.resources.descriptor import (
+    Facet,
+    Reference,
+    Resource,
+    SearchText,
+    Sortable,
+    cited,
+    timestamps,
+)
 from app.schemas.goal import GoalOut, GoalRecord
 
 GOALS = Resource(
@@ -13,6 +21,14 @@ GOALS = Resource(
     record=GoalRecord,
     document=GoalOut,
     cited_as=Citation.goal_id,
+    label=Goal.statement,
+    search=SearchText(Goal.statement, (Goal.metric, Goal.unit)),
+    facets={
+        "status": Facet("goal status", Goal.status),
+        "policy": Facet("owner policy", Goal.policy_id, target="policies"),
+        "actor": Facet("owner actor", Goal.actor_id, target="actors"),
+        "year": Facet("deadline year", Goal.deadline_earliest, by_year=True),
+    },
     sortable={
         **timestamps(Goal),
         "deadline": Sortable(Goal.deadline_earliest, nullable=True),

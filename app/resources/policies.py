@@ -2,8 +2,8 @@
 
 from sqlalchemy.orm import selectinload
 
-from app.models import Citation, Policy, PolicyActor, PolicyRegion, PolicyRelation
-from app.resources.descriptor import Links, Resource, Sortable, cited, timestamps
+from app.models import Citation, Policy, PolicyActor, PolicyRegion, PolicyRelation, PolicyTopic
+from app.resources.descriptor import Facet, Links, Resource, SearchText, Sortable, cited, timestamps
 from app.schemas.policy import PolicyOut, PolicyRecord
 
 POLICIES = Resource(
@@ -13,6 +13,25 @@ POLICIES = Resource(
     record=PolicyRecord,
     document=PolicyOut,
     cited_as=Citation.policy_id,
+    label=Policy.title,
+    search=SearchText(
+        Policy.title, (Policy.short_name, Policy.titles, Policy.summary, Policy.identifiers)
+    ),
+    facets={
+        "kind": Facet("policy kind", Policy.kind),
+        "status": Facet("status", Policy.status),
+        "topic": Facet("topic", PolicyTopic.topic, owner=PolicyTopic.policy_id),
+        "region": Facet(
+            "directly linked region",
+            PolicyRegion.region_id,
+            owner=PolicyRegion.policy_id,
+            target="regions",
+        ),
+        "actor": Facet(
+            "linked actor", PolicyActor.actor_id, owner=PolicyActor.policy_id, target="actors"
+        ),
+        "year": Facet("year announced", Policy.announced_earliest, by_year=True),
+    },
     sortable={
         **timestamps(Policy),
         "title": Sortable(Policy.title),

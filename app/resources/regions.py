@@ -3,7 +3,15 @@
 from sqlalchemy.orm import selectinload
 
 from app.models import Citation, Region
-from app.resources.descriptor import Reference, Resource, Sortable, cited, timestamps
+from app.resources.descriptor import (
+    Facet,
+    Reference,
+    Resource,
+    SearchText,
+    Sortable,
+    cited,
+    timestamps,
+)
 from app.schemas.region import RegionOut, RegionRecord
 
 REGIONS = Resource(
@@ -13,6 +21,11 @@ REGIONS = Resource(
     record=RegionRecord,
     document=RegionOut,
     cited_as=Citation.region_id,
+    label=Region.name,
+    search=SearchText(
+        Region.name, (Region.names, Region.aliases, Region.iso_code, Region.description)
+    ),
+    facets={"kind": Facet("region kind", Region.kind)},
     sortable={
         **timestamps(Region),
         "name": Sortable(Region.name),

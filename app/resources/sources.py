@@ -1,7 +1,7 @@
 """Sources: the documents that state facts; every citation names one."""
 
 from app.models import Source
-from app.resources.descriptor import Resource, Sortable, timestamps
+from app.resources.descriptor import Facet, Resource, SearchText, Sortable, timestamps
 from app.schemas.source import SourceOut, SourceRecord
 
 SOURCES = Resource(
@@ -11,6 +11,12 @@ SOURCES = Resource(
     record=SourceRecord,
     document=SourceOut,
     cited_as=None,
+    label=Source.title,
+    search=SearchText(Source.title, (Source.publisher, Source.series, Source.authors)),
+    facets={
+        "publisher": Facet("publisher", Source.publisher),
+        "language": Facet("language", Source.language),
+    },
     sortable={
         **timestamps(Source),
         "title": Sortable(Source.title),
