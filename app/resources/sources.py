@@ -1,7 +1,7 @@
 """Sources: the documents that state facts; every citation names one."""
 
 from app.models import Source
-from app.resources.descriptor import Resource, Sortable, timestamps
+from app.resources.descriptor import Resource, Sortable, text_search, timestamps
 from app.schemas.source import SourceOut, SourceRecord
 
 SOURCES = Resource(
@@ -16,4 +16,5 @@ SOURCES = Resource(
         "title": Sortable(Source.title),
         "published": Sortable(Source.published_earliest, nullable=True),
     },
+    filters={"q": text_search(Source)},
 )
