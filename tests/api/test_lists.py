@@ -207,6 +207,19 @@ def test_in_force_on(client: TestClient) -> None:
     assert not {p["slug"] for p in fyp} & in_2030
 
 
+def test_in_force_on_counts_from_announcement_unless_only_planned(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    for slug, status in [("pledged", "planned"), ("enacted", "in_force")]:
+        body = new_policy(slug, status=status, announced="2019", kind="sanction")
+        del body["in_force_from"], body["in_force_to"]
+        assert client.post("/api/v1/policies", json=body, headers=auth).status_code == 201
+    in_force = slugs(
+        client.get("/api/v1/policies", params={"in_force_on": "2020", "kind": "sanction"})
+    )
+    assert in_force == ["enacted"]
+
+
 def test_actor_region_and_goal_filters(client: TestClient) -> None:
     ministries = walk(client, "/api/v1/actors", kind="ministry")
     assert ministries and all(a["kind"] == "ministry" for a in ministries)
