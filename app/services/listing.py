@@ -56,7 +56,8 @@ def list_page(
     facet_limits: FacetLimits,
 ) -> ListPage:
     """A page of ``resource``'s records matching ``filters``, with the ``facets`` asked for."""
-    explore.check_facets(resource.name, facets)
+    if facets:
+        explore.check_facets(resource.name, facets)
     page = list_records(
         session=session, resource=resource.name, filters=filters, params=params, codec=codec
     )

@@ -275,3 +275,31 @@ def test_counts_stop_at_the_cap(database: Any, session_factory: Any) -> None:
         assert body["total"] == 10 and body["total_capped"] is True
         few = capped.get("/api/v1/regions", params={"parent": "cn"}).json()
         assert few["total"] < 10 and "total_capped" not in few
+
+
+def test_a_resource_without_facets_lists_without_a_facet_parameter(
+    database: Any, session_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi import FastAPI
+
+    from app.api.deps import get_session_factory
+    from app.api.problems import install_problem_handlers
+    from app.api.routes.records import records_router
+    from app.config import Settings
+    from app.resources import RESOURCES
+    from app.services import explore
+
+    monkeypatch.delitem(explore.FACETS, "sources")  # a resource type that declares no facets
+    app = FastAPI()
+    app.state.settings = Settings(database_url=database.url)
+    app.state.read_slots = None
+    install_problem_handlers(app)
+    app.include_router(records_router(RESOURCES["sources"]), prefix="/api/v1")
+    app.dependency_overrides[get_session_factory] = lambda: session_factory
+    with TestClient(app) as facetless:
+        listed = facetless.get("/api/v1/sources")
+        assert listed.status_code == 200 and listed.json()["items"]
+        problem = assert_problem(facetless.get("/api/v1/sources", params={"facet": "x"}), 400)
+        assert [e["pointer"] for e in problem["errors"]] == ["/query/facet"]
+        operation = app.openapi()["paths"]["/api/v1/sources"]["get"]
+        assert "facet" not in {p["name"] for p in operation["parameters"]}

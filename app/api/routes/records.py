@@ -288,7 +288,7 @@ def delete(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-def _etag(session: Session, resource: Resource, key: str) -> Any:
+def _etag(session: Session, resource: Resource, key: str) -> Callable[[], str]:
     """The record's current ETag, computed when a write's precondition asks for it."""
     return lambda: etag_of_body(document_json(session, resource.name, key))
 
