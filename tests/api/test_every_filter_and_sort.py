@@ -178,3 +178,15 @@ def test_every_sort_field_pages_in_order(
     expected = list(session.scalars(select(resource.model.id).order_by(column, resource.model.id)))
     found = all_ids(client, resource.name, sort=("-" if descending else "") + field)
     assert found == expected
+
+
+@pytest.mark.parametrize(("resource", "name"), FILTERS)
+def test_a_filter_reads_the_resource_or_its_own_links(resource: Resource, name: str) -> None:
+    """A filter's columns are the record's own, or a link table's whose owner names it."""
+    table = resource.model.__table__
+    match resource.filters[name].applies:
+        case Is(column) | EndsOnOrAfter(column) | StartsOnOrBefore(column) | Spans(_, column):
+            assert column.class_ is resource.model
+        case Linked(owner, column):
+            assert column.class_ is owner.class_
+            assert {fk.column.table for fk in owner.property.columns[0].foreign_keys} == {table}
