@@ -241,7 +241,8 @@ def for_resource[F: Callable[..., Any]](handler: F, resource: Resource, **annota
 
     annotations["resource"] = Annotated[Resource, Depends(this_resource)]
     signature = inspect.signature(handler)
-    assert set(annotations) <= set(signature.parameters), "no such parameter to bind"
+    if unknown := set(annotations) - set(signature.parameters):
+        raise TypeError(f"{handler.__name__} has no parameter {', '.join(sorted(unknown))}")
 
     @functools.wraps(handler)
     def endpoint(*args: Any, **kwargs: Any) -> Any:
