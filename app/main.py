@@ -68,8 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.read_slots = read_slots(settings, app.state.engine.dialect.name)
     app.state.session_factory = make_session_factory(app.state.engine)
     install_problem_handlers(app)
-    for endpoints in records.ENDPOINTS:
-        app.include_router(records.build_router(endpoints), prefix="/api/v1")
+    app.include_router(records.router)
     app.include_router(sources.router)
     app.include_router(linked.router)
     app.include_router(bundle.router)

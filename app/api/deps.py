@@ -4,14 +4,16 @@ Those that do no I/O are async: FastAPI runs a sync dependency in a worker threa
 hand-offs cost more than a cheap GET's database work (bench/NOTES.md).
 """
 
+import functools
 import hashlib
+import inspect
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.dependencies.models import Dependant
@@ -27,6 +29,7 @@ from app.config import Settings
 from app.db import set_deadline
 from app.errors import BadQuery, ErrorDetail, KeyRevoked, NotAuthenticated, NotFound
 from app.models import ApiKey
+from app.resources import Resource
 from app.services.installation import installation_secret
 from app.services.keys import authenticate, require_scope
 from app.services.paging import CursorCodec
@@ -206,17 +209,52 @@ def local_url(url: URL) -> str:
     return url.path + ("?" + url.query if url.query else "")
 
 
-def record_key(singular: str, example: str) -> Callable[..., Awaitable[str]]:
+def example_key(resource: Resource) -> str:
+    """The key the docs show for a record: the example slug of the resource's record shape."""
+    examples = resource.record.model_fields["slug"].examples or ["1"]
+    return str(examples[0])
+
+
+def record_key(resource: Resource) -> Callable[..., Awaitable[str]]:
     """The ``{key}`` path parameter of a resource: an id in range or a slug, else a 404."""
+    singular = resource.singular
 
     async def valid_key(
-        key: Annotated[str, Path(description="Numeric id or slug.", examples=[example])],
+        key: Annotated[
+            str, Path(description="Numeric id or slug.", examples=[example_key(resource)])
+        ],
     ) -> str:
         if not is_record_key(key):
             raise NotFound(f"no {singular} with id or slug {key!r}")
         return key
 
     return valid_key
+
+
+def for_resource[F: Callable[..., Any]](handler: F, resource: Resource, **annotations: Any) -> F:
+    """``handler``, written once for every resource, as one resource's endpoint: FastAPI fills
+    its ``resource`` parameter with ``resource`` and reads the other ``annotations`` given
+    (that resource's filters, body shape or key) in place of the handler's own."""
+
+    async def this_resource() -> Resource:
+        return resource
+
+    annotations["resource"] = Annotated[Resource, Depends(this_resource)]
+    signature = inspect.signature(handler)
+    if unknown := set(annotations) - set(signature.parameters):
+        raise TypeError(f"{handler.__name__} has no parameter {', '.join(sorted(unknown))}")
+
+    @functools.wraps(handler)
+    def endpoint(*args: Any, **kwargs: Any) -> Any:
+        return handler(*args, **kwargs)
+
+    parameters = [
+        p.replace(annotation=annotations.get(p.name, p.annotation))
+        for p in signature.parameters.values()
+    ]
+    # FastAPI reads an endpoint's parameters from its signature.
+    endpoint.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    return cast(F, endpoint)
 
 
 def key_check(app: FastAPI) -> Callable[[Scope, str], Awaitable[KeyVerdict]]:

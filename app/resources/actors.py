@@ -4,15 +4,22 @@ from sqlalchemy.orm import selectinload
 
 from app.models import Actor, Citation
 from app.resources.descriptor import (
+    Codes,
     Facet,
+    Filter,
+    Is,
     Reference,
     Resource,
     SearchText,
+    SlugOf,
     Sortable,
     cited,
+    text_search,
     timestamps,
+    within_region,
 )
 from app.schemas.actor import ActorOut, ActorRecord
+from app.vocabularies import ActorKind
 
 ACTORS = Resource(
     name="actors",
@@ -33,6 +40,17 @@ ACTORS = Resource(
         **timestamps(Actor),
         "name": Sortable(Actor.name),
         "kind": Sortable(Actor.kind),
+    },
+    filters={
+        "q": text_search(Actor),
+        "kind": Filter(Codes(ActorKind), Is(Actor.kind), "Actor kind (repeatable).", ("ministry",)),
+        "region": within_region(Is(Actor.region_id)),
+        "parent": Filter(
+            SlugOf("actors"),
+            Is(Actor.parent_id),
+            "Slug of the parent actor.",
+            ("tsinghua-university",),
+        ),
     },
     references=(
         Reference("region", "regions", Actor.region_id, referrers="actors (home region)"),

@@ -1,15 +1,17 @@
 """What a resource descriptor says: the one description of a resource type.
 
 Every per-resource table of the application (write order, what refers to what, citation
-columns, link tables, sortable fields, ...) is derived from these descriptors
+columns, link tables, sortable fields, list filters, ...) is derived from these descriptors
 (app/resources/registry.py), so adding a resource type or a field means editing its
 descriptor, its model, a migration and tests, not a dozen tables that must agree.
 """
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
@@ -59,6 +61,136 @@ class Sortable:
     nullable: bool = False
 
 
+# --- List filters -------------------------------------------------------------------------
+# A filter is declared once, as data: the API renders it as a query parameter
+# (app/api/routes/filters.py) and the read queries as SQL conditions (app/services/queries.py).
+# What a parameter takes:
+
+
+@dataclass(frozen=True)
+class TextQuery:
+    """Words to find in the record's text (app/services/search.py); stands for the ids of the
+    records that match."""
+
+    max_length: int = 200
+
+
+@dataclass(frozen=True)
+class Codes:
+    """Codes of a vocabulary; the parameter repeats for several."""
+
+    vocabulary: type[StrEnum]
+
+
+@dataclass(frozen=True)
+class SlugOf:
+    """The slug of one record of ``target``; stands for its id (an unknown slug is a 400)."""
+
+    target: ResourceName
+
+
+@dataclass(frozen=True)
+class RegionKey:
+    """A region by slug or ISO 3166 code; stands for it and every region below it."""
+
+
+@dataclass(frozen=True)
+class IsoCode:
+    """An exact ISO 3166 code, in any case."""
+
+    max_length: int = 10
+
+
+@dataclass(frozen=True)
+class DateBound:
+    """A partial date (YYYY, YYYY-MM or YYYY-MM-DD): the interval of days it may denote."""
+
+
+FilterValue = TextQuery | Codes | SlugOf | RegionKey | IsoCode | DateBound
+
+# How a record matches. Dates are intervals (app/partial_dates.py): a date filter matches
+# every record whose interval overlaps its own.
+
+
+@dataclass(frozen=True)
+class Is:
+    """The record's ``column`` holds the value (one of the codes; an id of the region tree)."""
+
+    column: Column
+
+
+@dataclass(frozen=True)
+class Linked:
+    """A link of the record (a row of ``owner``'s table naming it) holds the value in
+    ``column``. Filters on the same link table meet on one link: ``actor`` and ``actor_role``
+    ask for that actor in that role. With ``every``, each code given needs a link of its own
+    (all topics must match), not any one of them."""
+
+    owner: Column
+    column: Column
+    every: bool = False
+
+
+@dataclass(frozen=True)
+class EndsOnOrAfter:
+    """A lower bound: the record's date (its ``latest`` day) reaches the bound's first day."""
+
+    latest: Column
+
+
+@dataclass(frozen=True)
+class StartsOnOrBefore:
+    """An upper bound: the record's date (its ``earliest`` day) begins by the bound's last day."""
+
+    earliest: Column
+
+
+@dataclass(frozen=True)
+class Spans:
+    """The record's span from ``start`` (NULL: never started) to ``end`` (NULL: open) overlaps
+    the date."""
+
+    start: ColumnElement[Any]
+    end: Column
+
+
+Condition = Is | Linked | EndsOnOrAfter | StartsOnOrBefore | Spans
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A query parameter of a resource's list: what it takes, how a record matches, and its
+    documentation."""
+
+    value: FilterValue
+    applies: Condition
+    description: str
+    examples: tuple[str, ...]
+
+
+def text_search(model: type[Any]) -> Filter:
+    """The ``q`` filter every resource has."""
+    return Filter(
+        TextQuery(),
+        Is(model.id),
+        "Case-insensitive text match across names, titles and descriptions.",
+        ("talent",),
+    )
+
+
+def within_region(applies: Is | Linked) -> Filter:
+    """A ``region`` filter: the region's whole subtree matches."""
+    return Filter(
+        RegionKey(),
+        applies,
+        "Region slug or ISO 3166 code; sub-regions are included.",
+        ("tianjin", "CN-SH"),
+    )
+
+
+# --- The descriptor -------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Facet:
     """A count of a list's matching records by one value, e.g. policies by ``kind``.
@@ -98,6 +230,8 @@ class Resource:
     search: SearchText
     facets: dict[str, Facet]
     sortable: dict[str, Sortable]
+    # The filters of its list, by query parameter, in the order they are documented.
+    filters: dict[str, Filter]
     references: tuple[Reference, ...] = ()
     links: tuple[Links, ...] = ()
     default_sort: str = "id"

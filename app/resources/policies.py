@@ -1,10 +1,38 @@
 """Policies: plans, laws, measures, funds, zones and initiatives, with their links."""
 
+from sqlalchemy import case, func
 from sqlalchemy.orm import selectinload
 
 from app.models import Citation, Policy, PolicyActor, PolicyRegion, PolicyRelation, PolicyTopic
-from app.resources.descriptor import Facet, Links, Resource, SearchText, Sortable, cited, timestamps
+from app.resources.descriptor import (
+    Codes,
+    DateBound,
+    EndsOnOrAfter,
+    Facet,
+    Filter,
+    Is,
+    Linked,
+    Links,
+    Resource,
+    SearchText,
+    SlugOf,
+    Sortable,
+    Spans,
+    StartsOnOrBefore,
+    cited,
+    text_search,
+    timestamps,
+    within_region,
+)
 from app.schemas.policy import PolicyOut, PolicyRecord
+from app.vocabularies import ActorRole, PolicyKind, PolicyStatus, Topic
+
+# When a policy is in force: from its stated start or else from its announcement, unless it is
+# only planned (a pledge is not in force); until its stated end, or open-ended.
+IN_FORCE_START = func.coalesce(
+    Policy.in_force_from_earliest,
+    case((Policy.status == PolicyStatus.planned.value, None), else_=Policy.announced_earliest),
+)
 
 POLICIES = Resource(
     name="policies",
@@ -38,6 +66,55 @@ POLICIES = Resource(
         "announced": Sortable(Policy.announced_earliest, nullable=True),
         "in_force_from": Sortable(Policy.in_force_from_earliest, nullable=True),
         "in_force_to": Sortable(Policy.in_force_to_earliest, nullable=True),
+    },
+    filters={
+        "q": text_search(Policy),
+        "kind": Filter(
+            Codes(PolicyKind),
+            Is(Policy.kind),
+            "Policy kind (repeat for any of several).",
+            ("fund",),
+        ),
+        "status": Filter(
+            Codes(PolicyStatus), Is(Policy.status), "Status (repeatable).", ("in_force",)
+        ),
+        "topic": Filter(
+            Codes(Topic),
+            Linked(PolicyTopic.policy_id, PolicyTopic.topic, every=True),
+            "Topic (repeatable; all must match).",
+            ("talent",),
+        ),
+        "region": within_region(Linked(PolicyRegion.policy_id, PolicyRegion.region_id)),
+        "actor": Filter(
+            SlugOf("actors"),
+            Linked(PolicyActor.policy_id, PolicyActor.actor_id),
+            "Actor slug.",
+            ("ministry-of-education",),
+        ),
+        "actor_role": Filter(
+            Codes(ActorRole),
+            Linked(PolicyActor.policy_id, PolicyActor.role),
+            "With `actor`: only links with this role (repeatable).",
+            ("issuer",),
+        ),
+        "announced_from": Filter(
+            DateBound(),
+            EndsOnOrAfter(Policy.announced_latest),
+            "Announced on or after (overlap: 2019 matches 2019-07).",
+            ("2019",),
+        ),
+        "announced_to": Filter(
+            DateBound(),
+            StartsOnOrBefore(Policy.announced_earliest),
+            "Announced on or before (overlap).",
+            ("2020-06",),
+        ),
+        "in_force_on": Filter(
+            DateBound(),
+            Spans(IN_FORCE_START, Policy.in_force_to_latest),
+            "In force at some time within this date.",
+            ("2022",),
+        ),
     },
     links=(
         Links(

@@ -4,15 +4,22 @@ from sqlalchemy.orm import selectinload
 
 from app.models import Citation, Region
 from app.resources.descriptor import (
+    Codes,
     Facet,
+    Filter,
+    Is,
+    IsoCode,
     Reference,
     Resource,
     SearchText,
+    SlugOf,
     Sortable,
     cited,
+    text_search,
     timestamps,
 )
 from app.schemas.region import RegionOut, RegionRecord
+from app.vocabularies import RegionKind
 
 REGIONS = Resource(
     name="regions",
@@ -31,6 +38,19 @@ REGIONS = Resource(
         "name": Sortable(Region.name),
         "kind": Sortable(Region.kind),
         "iso_code": Sortable(Region.iso_code, nullable=True),
+    },
+    filters={
+        "q": text_search(Region),
+        "kind": Filter(
+            Codes(RegionKind),
+            Is(Region.kind),
+            "Region kind (repeatable).",
+            ("municipality",),
+        ),
+        "parent": Filter(
+            SlugOf("regions"), Is(Region.parent_id), "Slug of the parent region.", ("cn",)
+        ),
+        "iso": Filter(IsoCode(), Is(Region.iso_code), "Exact ISO 3166 code.", ("CN-TJ",)),
     },
     references=(Reference("parent", "regions", Region.parent_id, referrers="child regions"),),
     load_for_write=(selectinload(Region.parent), cited(Region.citations)),

@@ -1,7 +1,7 @@
 """Sources: the documents that state facts; every citation names one."""
 
 from app.models import Source
-from app.resources.descriptor import Facet, Resource, SearchText, Sortable, timestamps
+from app.resources.descriptor import Facet, Resource, SearchText, Sortable, text_search, timestamps
 from app.schemas.source import SourceOut, SourceRecord
 
 SOURCES = Resource(
@@ -22,4 +22,5 @@ SOURCES = Resource(
         "title": Sortable(Source.title),
         "published": Sortable(Source.published_earliest, nullable=True),
     },
+    filters={"q": text_search(Source)},
 )

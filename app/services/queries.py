@@ -1,26 +1,40 @@
 """Read queries: filters, sorting, paging and the loaders that embed relations without N+1."""
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import Select, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from app.errors import BadQuery, ErrorDetail, NotFound
-from app.models import (
-    Actor,
-    Goal,
-    Policy,
-    PolicyActor,
-    PolicyRegion,
-    PolicyTopic,
-    Region,
-    Source,
-)
+from app.models import Region
 from app.partial_dates import PartialDate
+from app.resources.descriptor import (
+    Codes,
+    Column,
+    Condition,
+    DateBound,
+    EndsOnOrAfter,
+    FilterValue,
+    Is,
+    IsoCode,
+    Linked,
+    RegionKey,
+    SlugOf,
+    Spans,
+    StartsOnOrBefore,
+    TextQuery,
+)
 from app.services.paging import CursorCodec, PageResult, SortField, keyset_page, parse_sort
-from app.services.resources import RESOURCES, ResourceName, is_record_key, numeric_id
+from app.services.resources import (
+    RESOURCES,
+    RecordModel,
+    Resource,
+    ResourceName,
+    is_record_key,
+    numeric_id,
+)
 from app.services.search import matching_ids
 
 # The fields each resource's lists sort by, from its descriptor.
@@ -41,39 +55,28 @@ class ListParams:
     count_cap: int = 100_000
 
 
-@dataclass
-class Filters:
-    """The filters of a list; which apply depends on the resource (see the API docs)."""
-
-    q: str | None = None
-    kind: list[str] = field(default_factory=list)
-    status: list[str] = field(default_factory=list)
-    topic: list[str] = field(default_factory=list)
-    region: str | None = None
-    actor: str | None = None
-    actor_role: list[str] = field(default_factory=list)
-    policy: str | None = None
-    parent: str | None = None
-    iso: str | None = None
-    announced_from: PartialDate | None = None
-    announced_to: PartialDate | None = None
-    in_force_on: PartialDate | None = None
-    deadline_from: PartialDate | None = None
-    deadline_to: PartialDate | None = None
+# A list's filter values by parameter name (the resource's descriptor says which it takes);
+# None or empty means "not given". Codes are their plain values, dates parsed.
+FilterInput = str | list[str] | PartialDate | None
+Filters = dict[str, FilterInput]
 
 
 def get_record(
     *, session: Session, resource: ResourceName, key: str, for_write: bool = False
-) -> Any:
+) -> RecordModel:
     """A record by numeric id or slug, with its relations loaded; NotFound otherwise."""
     spec = RESOURCES[resource]
-    model = spec.model
+    model: type[RecordModel] = spec.model
     if not is_record_key(key):
         raise NotFound(f"no {spec.singular} with id or slug {key!r}")
     id_ = numeric_id(key)
     condition = model.id == id_ if id_ is not None else model.slug == key
     options = spec.load_for_write if for_write else ()
-    row = session.scalars(select(model).where(condition).options(*options)).first()
+    # A select of one of the record models is typed as of their common base.
+    row = cast(
+        RecordModel | None,
+        session.scalars(select(model).where(condition).options(*options)).first(),
+    )
     if row is None:
         raise NotFound(f"no {spec.singular} with id or slug {key!r}")
     return row
@@ -86,14 +89,14 @@ def _unknown(param: str, what: str, value: str) -> BadQuery:
     )
 
 
-def slug_id(session: Session, model: Any, value: str, param: str, what: str) -> int:
+def slug_id(session: Session, model: type[RecordModel], value: str, param: str, what: str) -> int:
     found = session.scalar(select(model.id).where(model.slug == value))
     if found is None:
         raise _unknown(param, what, value)
     return int(found)
 
 
-def region_ids_within(session: Session, value: str, param: str) -> Any:
+def region_ids_within(session: Session, value: str, param: str) -> Select[tuple[int]]:
     """The region with this slug or ISO code and every region below it, as a subquery."""
     root = session.scalar(
         select(Region.id).where(or_(Region.slug == value, Region.iso_code == value.upper()))
@@ -105,114 +108,81 @@ def region_ids_within(session: Session, value: str, param: str) -> Any:
     return select(tree.c.id)
 
 
-def policy_query(session: Session, f: Filters) -> Select[Any]:
-    stmt = select(Policy)
-    if f.q:
-        stmt = stmt.where(Policy.id.in_(matching_ids(session, "policy", f.q)))
-    if f.kind:
-        stmt = stmt.where(Policy.kind.in_(f.kind))
-    if f.status:
-        stmt = stmt.where(Policy.status.in_(f.status))
-    for topic in f.topic:  # every topic asked for must be present
-        stmt = stmt.where(
-            exists().where(PolicyTopic.policy_id == Policy.id, PolicyTopic.topic == topic)
-        )
-    if f.region:
-        within = region_ids_within(session, f.region, "region")
-        stmt = stmt.where(
-            exists().where(PolicyRegion.policy_id == Policy.id, PolicyRegion.region_id.in_(within))
-        )
-    if f.actor:
-        actor_id = slug_id(session, Actor, f.actor, "actor", "actor")
-        link = [PolicyActor.policy_id == Policy.id, PolicyActor.actor_id == actor_id]
-        if f.actor_role:
-            link.append(PolicyActor.role.in_(f.actor_role))
-        stmt = stmt.where(exists().where(*link))
-    elif f.actor_role:
-        stmt = stmt.where(
-            exists().where(PolicyActor.policy_id == Policy.id, PolicyActor.role.in_(f.actor_role))
-        )
-    # Dates are intervals: a filter matches every record whose interval overlaps its own.
-    if f.announced_from:
-        stmt = stmt.where(Policy.announced_latest >= f.announced_from.earliest)
-    if f.announced_to:
-        stmt = stmt.where(Policy.announced_earliest <= f.announced_to.latest)
-    if f.in_force_on:
-        # Without an explicit start, a policy counts from its announcement, unless it is only
-        # planned (a pledge is not in force).
-        announced_start = case((Policy.status == "planned", None), else_=Policy.announced_earliest)
-        start = func.coalesce(Policy.in_force_from_earliest, announced_start)
-        stmt = stmt.where(
-            start <= f.in_force_on.latest,
-            or_(
-                Policy.in_force_to_latest.is_(None),
-                Policy.in_force_to_latest >= f.in_force_on.earliest,
-            ),
-        )
-    return stmt
-
-
-def actor_query(session: Session, f: Filters) -> Select[Any]:
-    stmt = select(Actor)
-    if f.q:
-        stmt = stmt.where(Actor.id.in_(matching_ids(session, "actor", f.q)))
-    if f.kind:
-        stmt = stmt.where(Actor.kind.in_(f.kind))
-    if f.region:
-        stmt = stmt.where(Actor.region_id.in_(region_ids_within(session, f.region, "region")))
-    if f.parent:
-        stmt = stmt.where(Actor.parent_id == slug_id(session, Actor, f.parent, "parent", "actor"))
-    return stmt
-
-
-def region_query(session: Session, f: Filters) -> Select[Any]:
-    stmt = select(Region)
-    if f.q:
-        stmt = stmt.where(Region.id.in_(matching_ids(session, "region", f.q)))
-    if f.kind:
-        stmt = stmt.where(Region.kind.in_(f.kind))
-    if f.parent:
-        parent_id = slug_id(session, Region, f.parent, "parent", "region")
-        stmt = stmt.where(Region.parent_id == parent_id)
-    if f.iso:
-        stmt = stmt.where(Region.iso_code == f.iso.upper())
-    return stmt
-
-
-def goal_query(session: Session, f: Filters) -> Select[Any]:
-    stmt = select(Goal)
-    if f.q:
-        stmt = stmt.where(Goal.id.in_(matching_ids(session, "goal", f.q)))
-    if f.policy:
-        stmt = stmt.where(Goal.policy_id == slug_id(session, Policy, f.policy, "policy", "policy"))
-    if f.actor:
-        stmt = stmt.where(Goal.actor_id == slug_id(session, Actor, f.actor, "actor", "actor"))
-    if f.deadline_from:
-        stmt = stmt.where(Goal.deadline_latest >= f.deadline_from.earliest)
-    if f.deadline_to:
-        stmt = stmt.where(Goal.deadline_earliest <= f.deadline_to.latest)
-    return stmt
-
-
-def source_query(session: Session, f: Filters) -> Select[Any]:
-    stmt = select(Source)
-    if f.q:
-        stmt = stmt.where(Source.id.in_(matching_ids(session, "source", f.q)))
-    return stmt
-
-
-_QUERIES = {
-    "policies": policy_query,
-    "actors": actor_query,
-    "regions": region_query,
-    "goals": goal_query,
-    "sources": source_query,
-}
-
-
 def filtered_query(session: Session, resource: ResourceName, filters: Filters) -> Select[Any]:
-    """The rows of ``resource`` that ``filters`` select, unordered."""
-    return _QUERIES[resource](session, filters)
+    """The rows of ``resource`` that ``filters`` select, unordered (as its descriptor says)."""
+    spec = RESOURCES[resource]
+    unknown = sorted(name for name, value in filters.items() if value and name not in spec.filters)
+    if unknown:
+        raise BadQuery(
+            f"{', '.join(unknown)} does not filter {resource}",
+            [
+                ErrorDetail(f"/query/{name}", f"one of: {', '.join(spec.filters)}")
+                for name in unknown
+            ],
+        )
+    conditions: list[ColumnElement[bool]] = []
+    # Conditions on one link table's rows, met by one link (keyed by the link table).
+    on_links: dict[Any, list[ColumnElement[bool]]] = {}
+    for name, filter_ in spec.filters.items():
+        given = filters.get(name)
+        if not given:
+            continue
+        value = _resolved(session, spec, name, filter_.value, given)
+        match filter_.applies:
+            case Linked(owner, column, every=True):
+                values = value if isinstance(value, list) else [value]
+                conditions += [exists().where(owner == spec.model.id, column == v) for v in values]
+            case Linked(owner, column):
+                link = on_links.setdefault(owner.class_, [owner == spec.model.id])
+                link.append(_holds(column, value))
+            case applies:
+                conditions.append(_condition(applies, value))
+    conditions += [exists().where(*link) for link in on_links.values()]
+    return select(spec.model).where(*conditions)
+
+
+# What a filter value stands for once looked up: codes, an id, a subquery of ids, a date.
+Resolved = str | int | list[str] | Select[Any] | PartialDate
+
+
+def _resolved(
+    session: Session, spec: Resource, name: str, kind: FilterValue, given: FilterInput
+) -> Resolved:
+    match kind, given:
+        case TextQuery(), str():
+            return matching_ids(session, spec.singular, given, name)
+        case SlugOf(target), str():
+            what = RESOURCES[target]
+            return slug_id(session, what.model, given, name, what.singular)
+        case RegionKey(), str():
+            return region_ids_within(session, given, name)
+        case IsoCode(), str():
+            return given.upper()
+        case Codes(), list():
+            return given
+        case DateBound(), PartialDate():
+            return given
+    raise TypeError(f"filter {name} of {spec.name} cannot take {given!r}")
+
+
+def _holds(column: Column, value: Resolved) -> ColumnElement[bool]:
+    """``column`` holds the value: one of the codes or ids, or the one id or code."""
+    if isinstance(value, list | Select):
+        return column.in_(value)
+    return column == value
+
+
+def _condition(applies: Condition, value: Resolved) -> ColumnElement[bool]:
+    match applies, value:
+        case Is(column), _:
+            return _holds(column, value)
+        case EndsOnOrAfter(latest), PartialDate():
+            return latest >= value.earliest
+        case StartsOnOrBefore(earliest), PartialDate():
+            return earliest <= value.latest
+        case Spans(start, end), PartialDate():
+            return and_(start <= value.latest, or_(end.is_(None), end >= value.earliest))
+    raise TypeError(f"{applies!r} cannot take {value!r}")
 
 
 def list_records(
@@ -233,7 +203,7 @@ def list_records(
     sort_spec = ",".join(("-" if k.descending else "") + k.name for k in keys)
     return keyset_page(
         session,
-        _QUERIES[resource](session, filters),
+        filtered_query(session, resource, filters),
         keys=keys,
         sort_spec=sort_spec,
         cursor=params.cursor,

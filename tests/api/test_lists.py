@@ -207,6 +207,19 @@ def test_in_force_on(client: TestClient) -> None:
     assert not {p["slug"] for p in fyp} & in_2030
 
 
+def test_in_force_on_counts_from_announcement_unless_only_planned(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    for slug, status in [("pledged", "planned"), ("enacted", "in_force")]:
+        body = new_policy(slug, status=status, announced="2019", kind="sanction")
+        del body["in_force_from"], body["in_force_to"]
+        assert client.post("/api/v1/policies", json=body, headers=auth).status_code == 201
+    in_force = slugs(
+        client.get("/api/v1/policies", params={"in_force_on": "2020", "kind": "sanction"})
+    )
+    assert in_force == ["enacted"]
+
+
 def test_actor_region_and_goal_filters(client: TestClient) -> None:
     ministries = walk(client, "/api/v1/actors", kind="ministry")
     assert ministries and all(a["kind"] == "ministry" for a in ministries)
@@ -262,3 +275,31 @@ def test_counts_stop_at_the_cap(database: Any, session_factory: Any) -> None:
         assert body["total"] == 10 and body["total_capped"] is True
         few = capped.get("/api/v1/regions", params={"parent": "cn"}).json()
         assert few["total"] < 10 and "total_capped" not in few
+
+
+def test_a_resource_without_facets_lists_without_a_facet_parameter(
+    database: Any, session_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi import FastAPI
+
+    from app.api.deps import get_session_factory
+    from app.api.problems import install_problem_handlers
+    from app.api.routes.records import records_router
+    from app.config import Settings
+    from app.resources import RESOURCES
+    from app.services import explore
+
+    monkeypatch.delitem(explore.FACETS, "sources")  # a resource type that declares no facets
+    app = FastAPI()
+    app.state.settings = Settings(database_url=database.url)
+    app.state.read_slots = None
+    install_problem_handlers(app)
+    app.include_router(records_router(RESOURCES["sources"]), prefix="/api/v1")
+    app.dependency_overrides[get_session_factory] = lambda: session_factory
+    with TestClient(app) as facetless:
+        listed = facetless.get("/api/v1/sources")
+        assert listed.status_code == 200 and listed.json()["items"]
+        problem = assert_problem(facetless.get("/api/v1/sources", params={"facet": "x"}), 400)
+        assert [e["pointer"] for e in problem["errors"]] == ["/query/facet"]
+        operation = app.openapi()["paths"]["/api/v1/sources"]["get"]
+        assert "facet" not in {p["name"] for p in operation["parameters"]}

@@ -1,30 +1,20 @@
-"""The query parameters of each list endpoint, turned into service Filters."""
+"""The query parameters of each list, made from its resource's filters (app/resources).
 
-from typing import Annotated
+Each filter of a descriptor becomes one documented parameter (type, enum, description,
+examples), read into the service's ``Filters``: codes as their plain values, dates parsed.
+"""
+
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
 from fastapi import Query
 
 from app.errors import BadQuery, ErrorDetail
 from app.partial_dates import PartialDate
-from app.services.queries import Filters
-from app.vocabularies import ActorKind, ActorRole, PolicyKind, PolicyStatus, RegionKind, Topic
-
-Q = Annotated[
-    str | None,
-    Query(
-        min_length=1,
-        max_length=200,
-        description="Case-insensitive text match across names, titles and descriptions.",
-        examples=["talent"],
-    ),
-]
-RegionParam = Annotated[
-    str | None,
-    Query(
-        description="Region slug or ISO 3166 code; sub-regions are included.",
-        examples=["tianjin", "CN-SH"],
-    ),
-]
+from app.resources import Resource
+from app.resources.descriptor import Codes, DateBound, Filter, IsoCode, TextQuery
+from app.services.queries import FilterInput, Filters
 
 DateParam = str | None  # parsed by parse_date() so a bad date names its parameter
 
@@ -40,109 +30,45 @@ def parse_date(name: str, value: str | None) -> PartialDate | None:
         ) from None
 
 
-async def policy_filters(
-    q: Q = None,
-    kind: Annotated[
-        list[PolicyKind],
-        Query(description="Policy kind (repeat for any of several).", examples=["fund"]),
-    ] = [],  # noqa: B006 - FastAPI copies list defaults
-    status: Annotated[
-        list[PolicyStatus], Query(description="Status (repeatable).", examples=["in_force"])
-    ] = [],  # noqa: B006
-    topic: Annotated[
-        list[Topic], Query(description="Topic (repeatable; all must match).", examples=["talent"])
-    ] = [],  # noqa: B006
-    region: RegionParam = None,
-    actor: Annotated[
-        str | None, Query(description="Actor slug.", examples=["ministry-of-education"])
-    ] = None,
-    actor_role: Annotated[
-        list[ActorRole],
-        Query(
-            description="With `actor`: only links with this role (repeatable).", examples=["issuer"]
-        ),
-    ] = [],  # noqa: B006
-    announced_from: Annotated[
-        DateParam,
-        Query(
-            description="Announced on or after (overlap: 2019 matches 2019-07).", examples=["2019"]
-        ),
-    ] = None,
-    announced_to: Annotated[
-        DateParam,
-        Query(description="Announced on or before (overlap).", examples=["2020-06"]),
-    ] = None,
-    in_force_on: Annotated[
-        DateParam,
-        Query(description="In force at some time within this date.", examples=["2022"]),
-    ] = None,
-) -> Filters:
-    return Filters(
-        q=q,
-        kind=[k.value for k in kind],
-        status=[s.value for s in status],
-        topic=[t.value for t in topic],
-        region=region,
-        actor=actor,
-        actor_role=[r.value for r in actor_role],
-        announced_from=parse_date("announced_from", announced_from),
-        announced_to=parse_date("announced_to", announced_to),
-        in_force_on=parse_date("in_force_on", in_force_on),
+def filter_parameters(resource: Resource) -> Callable[..., Awaitable[Filters]]:
+    """A dependency taking ``resource``'s filters as query parameters, in descriptor order."""
+    signature = inspect.Signature(
+        [_parameter(name, filter_) for name, filter_ in resource.filters.items()],
+        return_annotation=Filters,
+    )
+
+    async def read_filters(**given: Any) -> Filters:
+        return {name: _value(name, resource.filters[name], v) for name, v in given.items()}
+
+    # FastAPI reads a dependency's parameters from its signature.
+    read_filters.__signature__ = signature  # type: ignore[attr-defined]
+    return read_filters
+
+
+def _parameter(name: str, filter_: Filter) -> inspect.Parameter:
+    docs: dict[str, Any] = {"description": filter_.description, "examples": list(filter_.examples)}
+    annotation: Any
+    default: Any = None
+    match filter_.value:
+        case Codes(vocabulary):
+            annotation = Annotated[list[vocabulary], Query(**docs)]  # type: ignore[valid-type]
+            default = []  # FastAPI copies list defaults
+        case TextQuery(max_length):
+            annotation = Annotated[str | None, Query(min_length=1, max_length=max_length, **docs)]
+        case IsoCode(max_length):
+            annotation = Annotated[str | None, Query(max_length=max_length, **docs)]
+        case _:  # slugs, regions and dates are read as text and looked up or parsed
+            annotation = Annotated[str | None, Query(**docs)]
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
     )
 
 
-async def actor_filters(
-    q: Q = None,
-    kind: Annotated[
-        list[ActorKind], Query(description="Actor kind (repeatable).", examples=["ministry"])
-    ] = [],  # noqa: B006
-    region: RegionParam = None,
-    parent: Annotated[
-        str | None, Query(description="Slug of the parent actor.", examples=["tsinghua-university"])
-    ] = None,
-) -> Filters:
-    return Filters(q=q, kind=[k.value for k in kind], region=region, parent=parent)
-
-
-async def region_filters(
-    q: Q = None,
-    kind: Annotated[
-        list[RegionKind], Query(description="Region kind (repeatable).", examples=["municipality"])
-    ] = [],  # noqa: B006
-    parent: Annotated[
-        str | None, Query(description="Slug of the parent region.", examples=["cn"])
-    ] = None,
-    iso: Annotated[
-        str | None, Query(description="Exact ISO 3166 code.", examples=["CN-TJ"], max_length=10)
-    ] = None,
-) -> Filters:
-    return Filters(q=q, kind=[k.value for k in kind], parent=parent, iso=iso)
-
-
-async def goal_filters(
-    q: Q = None,
-    policy: Annotated[
-        str | None,
-        Query(description="Slug of the owning policy.", examples=["tianjin-100bn-rmb-ai-fund"]),
-    ] = None,
-    actor: Annotated[
-        str | None, Query(description="Slug of the owning actor.", examples=["steve-chen"])
-    ] = None,
-    deadline_from: Annotated[
-        DateParam, Query(description="Deadline on or after (overlap).", examples=["2025"])
-    ] = None,
-    deadline_to: Annotated[
-        DateParam, Query(description="Deadline on or before (overlap).", examples=["2030"])
-    ] = None,
-) -> Filters:
-    return Filters(
-        q=q,
-        policy=policy,
-        actor=actor,
-        deadline_from=parse_date("deadline_from", deadline_from),
-        deadline_to=parse_date("deadline_to", deadline_to),
-    )
-
-
-async def source_filters(q: Q = None) -> Filters:
-    return Filters(q=q)
+def _value(name: str, filter_: Filter, given: Any) -> FilterInput:
+    match filter_.value:
+        case Codes():
+            return [code.value for code in given]
+        case DateBound():
+            return parse_date(name, given)
+    value: str | None = given
+    return value

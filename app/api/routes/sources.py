@@ -13,6 +13,7 @@ from app.api.deps import (
     reject_unknown_query_params,
 )
 from app.api.problems import problem_responses
+from app.resources import RESOURCES
 from app.schemas.source import SupportsPage
 from app.services.documents import record_id
 from app.services.embedded import support_counts, supported_facts
@@ -35,7 +36,7 @@ SUPPORTS_SORT = "supports"
     responses=problem_responses(400, 404),
 )
 def supports(
-    key: Annotated[str, Depends(record_key("source", "digichina-2020-12-21-ai-self-reliance"))],
+    key: Annotated[str, Depends(record_key(RESOURCES["sources"]))],
     request: Request,
     session: SessionDep,
     page: Annotated[IdPage, Depends(id_paging(SUPPORTS_SORT, "Facts"))],
