@@ -2,8 +2,8 @@
 
 from sqlalchemy.orm import selectinload
 
-from app.models import Citation, Policy, PolicyActor, PolicyRegion, PolicyRelation
-from app.resources.descriptor import Links, Resource, Sortable, cited, timestamps
+from app.models import Citation, Policy, PolicyActor, PolicyRegion, PolicyRelation, PolicyTopic
+from app.resources.descriptor import Links, Resource, Sortable, ValueList, cited, timestamps
 from app.schemas.policy import PolicyOut, PolicyRecord
 
 POLICIES = Resource(
@@ -69,4 +69,5 @@ POLICIES = Resource(
         selectinload(Policy.relations).options(cited(PolicyRelation.citations)),
         cited(Policy.citations),
     ),
+    value_lists=(ValueList("topics", PolicyTopic, PolicyTopic.policy_id, PolicyTopic.topic),),
 )

@@ -7,7 +7,6 @@ from typing import Any, get_args
 
 from pydantic import BaseModel
 
-from app.models import Actor, Goal, Policy, Region, Source
 from app.resources import RESOURCES, WRITE_ORDER, Resource, ResourceName
 from app.schemas.common import SLUG_PATTERN, WriteModel
 
@@ -32,16 +31,6 @@ def is_record_key(key: str) -> bool:
     Anything else (``²``, ``①``, ``99999999999999999999``, a NUL) is a 404 before any query.
     """
     return numeric_id(key) is not None or (len(key) <= 120 and _SLUG.match(key) is not None)
-
-
-RecordModel = Source | Region | Actor | Policy | Goal
-
-
-def stored_record(resource: Resource, row: Any) -> WriteModel:
-    """A record's writable shape as stored (loaded with ``resource.load_for_write``)."""
-    if resource.name == "regions":
-        return resource.document.from_model(row, ancestors=[], read_only=False)  # type: ignore[attr-defined,no-any-return]
-    return resource.document.from_model(row, read_only=False)  # type: ignore[attr-defined,no-any-return]
 
 
 def record_dump(resource: Resource, record: WriteModel) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from app.schemas.actor import ActorOut, ActorRecord
 from app.schemas.common import Page
 from app.schemas.explore import ChainLink, FacetOut
 from app.schemas.goal import GoalOut, GoalRecord
-from app.schemas.history import HistoryEntryOut, HistoryPage, RecordAsOf
+from app.schemas.history import HistoryPage, RecordAsOf
 from app.schemas.policy import PolicyOut, PolicyRecord
 from app.schemas.region import RegionOut, RegionRecord
 from app.schemas.source import SourceOut, SourceRecord
@@ -329,7 +329,7 @@ def build_router(spec: RecordEndpoints) -> APIRouter:
         if next_before is not None:
             token = codec.encode("history", [next_before])
             next_url = local_url(request.url.include_query_params(cursor=token))
-        return HistoryPage(items=[HistoryEntryOut.from_model(e) for e in entries], next=next_url)
+        return HistoryPage(items=[history_service.entry_out(e) for e in entries], next=next_url)
 
     write_responses = problem_responses(401, 403, 404, 409, 412, 422, 428)
     IfMatch = Annotated[
