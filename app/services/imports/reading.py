@@ -84,13 +84,7 @@ def _first_pass(
     max_records: int | None,
 ) -> None:
     """Fill in the top-level keys and section counts; refuse what is too deep or too big."""
-    first = next(events, None)
-    if first is None or first[0] != "start_map":
-        for _ in events:  # a syntax error anywhere is reported as such
-            pass
-        raise InvalidInput(
-            "a bundle is a JSON/YAML object", [ErrorDetail("", "expected an object")]
-        )
+    _expect_object(events)
     depth, key, pending, in_section = 1, "", False, False
     seen = values = 0
     for event, value in events:
@@ -122,6 +116,17 @@ def _first_pass(
             if depth > max_depth:
                 detail = f"nested deeper than {max_depth} levels"
                 raise InvalidInput("the bundle nests too deeply", [ErrorDetail("", detail)])
+
+
+def _expect_object(events: Iterator[tuple[str, Any]]) -> None:
+    """Refuse a bundle that is not an object (a syntax error anywhere is reported as such)."""
+    first = next(events, None)
+    if first is None or first[0] != "start_map":
+        for _ in events:
+            pass
+        raise InvalidInput(
+            "a bundle is a JSON/YAML object", [ErrorDetail("", "expected an object")]
+        )
 
 
 def _syntax_error(open_stream: Callable[[], IO[bytes]], exc: Exception) -> InvalidInput:
