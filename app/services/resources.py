@@ -1,5 +1,5 @@
 """Write-side helpers over the resource descriptors (app/resources): record keys, a record's
-writable shape as stored, and that shape taken from a read document."""
+writable fields as JSON-ready data (record_dump), and those fields taken from a read document."""
 
 import re
 from functools import cache

@@ -15,7 +15,7 @@ from types import UnionType
 from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
-from sqlalchemy import inspect
+from sqlalchemy import Numeric, inspect
 from sqlalchemy.orm import RelationshipDirection, RelationshipProperty, Session
 
 from app.models import Citation
@@ -51,8 +51,8 @@ def _partial_date(name: str) -> Callable[[Any], Dump]:
 
 
 def _column(model: type[Any], name: str) -> Callable[[Any], Dump]:
-    column = model.__table__.c[name]
-    if column.type.python_type is Decimal:
+    column_type = model.__table__.c[name].type
+    if isinstance(column_type, Numeric) and column_type.asdecimal:
         return lambda text: {name: Decimal(text) if text is not None else None}
     return lambda value: {name: value}
 
@@ -65,8 +65,10 @@ def _nested(model: type[Any], name: str, shape: type[BaseModel]) -> Callable[[An
     }
 
     def columns(value: Any) -> Dump:
-        given = value or absent
-        return {k: v for part, to in parts.items() for k, v in to(given.get(part)).items()}
+        given = value or {}
+        return {
+            k: v for part, to in parts.items() for k, v in to(given.get(part, absent[part])).items()
+        }
 
     return columns
 
