@@ -28,7 +28,7 @@ from app.services.documents import documents
 from app.services.resources import record_from_document
 
 Dump = dict[str, Any]
-Resolve = Callable[[ResourceName, str], Any]  # (resource, slug) -> its row
+Resolve = Callable[[ResourceName, str], RecordMixin]  # (resource, slug) -> its row
 
 
 def stored_dumps(session: Session, resource: Resource, ids: Sequence[int]) -> dict[int, Dump]:
