@@ -7,6 +7,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel
 
+from app.models import Actor, Goal, Policy, Region, Source
 from app.resources import RESOURCES, WRITE_ORDER, Resource, ResourceName
 from app.schemas.common import SLUG_PATTERN, WriteModel
 
@@ -31,6 +32,10 @@ def is_record_key(key: str) -> bool:
     Anything else (``²``, ``①``, ``99999999999999999999``, a NUL) is a 404 before any query.
     """
     return numeric_id(key) is not None or (len(key) <= 120 and _SLUG.match(key) is not None)
+
+
+# A row of any record type (all of them are RecordMixin: id, slug, timestamps).
+RecordModel = Source | Region | Actor | Policy | Goal
 
 
 def record_dump(resource: Resource, record: WriteModel) -> dict[str, Any]:
