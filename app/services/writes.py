@@ -8,7 +8,7 @@ are collected; only if there are none are the rows written, in the caller's tran
 Nothing is committed here.
 """
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -160,7 +160,6 @@ def write_changes(
     *,
     changed_by: str,
     delete: Sequence[tuple[ResourceName, RecordMixin]] = (),
-    progress: Callable[[int], None] | None = None,
     outcome: Outcome | None = None,
 ) -> Outcome:
     """Write a batch that has passed the checks; ``targets`` holds every row it points at."""
@@ -201,8 +200,6 @@ def write_changes(
     for change, after, row in pending:
         write_row(change, after, row, targets.get)
         outcome.written.append(row)
-        if progress is not None:
-            progress(1)
     _flush(session)
     for row, written in history:
         if written.action != "delete":
