@@ -239,6 +239,8 @@ class Resource:
     expansions: frozenset[str] = field(default_factory=frozenset)
     # What a write loads with the record (to compare it and to record its history).
     load_for_write: tuple[LoaderOption, ...] = ()
+    # Lists of plain values kept in a table of their own (a policy's topics).
+    value_lists: tuple["ValueList", ...] = ()
 
     @property
     def table(self) -> str:
@@ -258,3 +260,13 @@ def timestamps(model: type[Any]) -> dict[str, Sortable]:
         "created_at": Sortable(model.created_at),
         "updated_at": Sortable(model.updated_at),
     }
+
+
+@dataclass(frozen=True)
+class ValueList:
+    """A list of plain values kept in a table of its own, e.g. a policy's ``topics``."""
+
+    field: str  # the list in the record: "topics"
+    model: type[Any]  # its table's model
+    owner: Column  # the column naming the record holding the list
+    value: Column  # the column holding one value

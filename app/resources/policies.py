@@ -19,6 +19,7 @@ from app.resources.descriptor import (
     Sortable,
     Spans,
     StartsOnOrBefore,
+    ValueList,
     cited,
     text_search,
     timestamps,
@@ -165,4 +166,5 @@ POLICIES = Resource(
         selectinload(Policy.relations).options(cited(PolicyRelation.citations)),
         cited(Policy.citations),
     ),
+    value_lists=(ValueList("topics", PolicyTopic, PolicyTopic.policy_id, PolicyTopic.topic),),
 )

@@ -1,10 +1,8 @@
 from pydantic import BaseModel, Field
 
-from app.models import Actor
 from app.schemas.common import (
     RECORD_READ_ONLY,
     Citations,
-    Identifier,
     Identifiers,
     LocalNames,
     LongText,
@@ -14,7 +12,7 @@ from app.schemas.common import (
     Text,
     WriteModel,
 )
-from app.schemas.links import EMBEDDED_LINKS, GoalRef, PolicyRef, citations_out, goal_ref
+from app.schemas.links import EMBEDDED_LINKS, GoalRef, PolicyRef
 from app.vocabularies import ActorKind
 
 
@@ -63,36 +61,3 @@ class ActorOut(RecordOut, ActorRecord):
         "listed by `GET /api/v1/goals?actor={key}`."
     )
     goals_total: int = Field(description="How many goals this actor set.")
-
-    @classmethod
-    def from_model(cls, actor: Actor, *, read_only: bool = True) -> "ActorOut":
-        out = cls(
-            id=actor.id,
-            created_at=actor.created_at,
-            updated_at=actor.updated_at,
-            slug=actor.slug,
-            name=actor.name,
-            names=actor.names,
-            aliases=actor.aliases,
-            kind=ActorKind(actor.kind),
-            region=actor.region.slug if actor.region else None,
-            parent=actor.parent.slug if actor.parent else None,
-            description=actor.description,
-            identifiers=[Identifier(**i) for i in actor.identifiers],
-            citations=citations_out(actor.citations, read_only=read_only),
-            children=[],
-            policies=[],
-            policies_total=0,
-            goals=[],
-            goals_total=0,
-        )
-        if read_only:
-            out.children = [ActorRef(slug=c.slug, name=c.name, kind=c.kind) for c in actor.children]
-            out.policies = [
-                PolicyRef(policy=link.policy.slug, title=link.policy.title, role=link.role)
-                for link in actor.policy_links[:EMBEDDED_LINKS]
-            ]
-            out.policies_total = len(actor.policy_links)
-            out.goals = [goal_ref(g) for g in actor.goals[:EMBEDDED_LINKS]]
-            out.goals_total = len(actor.goals)
-        return out

@@ -1,6 +1,5 @@
 from pydantic import BaseModel, Field, model_validator
 
-from app.models import Goal
 from app.schemas.common import (
     MAX_INT,
     RECORD_READ_ONLY,
@@ -13,7 +12,6 @@ from app.schemas.common import (
     Text,
     WriteModel,
 )
-from app.schemas.links import citations_out
 from app.vocabularies import GoalStatus
 
 
@@ -55,27 +53,3 @@ class GoalOut(RecordOut, GoalRecord):
     READ_ONLY = frozenset()
 
     owners: GoalOwners
-
-    @classmethod
-    def from_model(cls, goal: Goal, *, read_only: bool = True) -> "GoalOut":
-        return cls(
-            id=goal.id,
-            created_at=goal.created_at,
-            updated_at=goal.updated_at,
-            slug=goal.slug,
-            statement=goal.statement,
-            policy=goal.policy.slug if goal.policy else None,
-            actor=goal.actor.slug if goal.actor else None,
-            metric=goal.metric,
-            target_value=goal.target_value,
-            unit=goal.unit,
-            baseline_value=goal.baseline_value,
-            deadline=goal.deadline,
-            stage=goal.stage,
-            status=GoalStatus(goal.status),
-            citations=citations_out(goal.citations, read_only=read_only),
-            owners=GoalOwners(
-                policy_title=goal.policy.title if goal.policy else None,
-                actor_name=goal.actor.name if goal.actor else None,
-            ),
-        )

@@ -3,8 +3,6 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from app.models import HistoryEntry
-
 
 class FieldChange(BaseModel):
     old: Any = Field(description="The value before (null when the record was created).")
@@ -23,19 +21,6 @@ class HistoryEntryOut(BaseModel):
     )
     changed_at: datetime
     fields: dict[str, FieldChange] = Field(description="Every changed field, links included.")
-
-    @classmethod
-    def from_model(cls, entry: HistoryEntry) -> "HistoryEntryOut":
-        return cls(
-            id=entry.id,
-            type=entry.record_type,
-            record_id=entry.record_id,
-            slug=entry.slug,
-            action=entry.action,
-            changed_by=entry.changed_by,
-            changed_at=entry.changed_at,
-            fields={k: FieldChange(**v) for k, v in entry.fields.items()},
-        )
 
 
 class HistoryPage(BaseModel):

@@ -1,13 +1,9 @@
 """Links between records, as embedded in the records that own them."""
 
-from collections.abc import Sequence
-
 from pydantic import BaseModel, Field
 from pydantic.config import JsonDict
 
-from app.models import Citation as CitationModel
-from app.models import Goal
-from app.schemas.common import Citation, Citations, Slug, WriteModel
+from app.schemas.common import Citations, Slug, WriteModel
 from app.vocabularies import ActorRole, PolicyRelationType, RegionRole
 
 _RO: JsonDict = {"readOnly": True}
@@ -72,27 +68,3 @@ class GoalRef(BaseModel):
     statement: str
     deadline: str | None
     stage: int | None
-
-
-def citations_out(citations: Sequence[CitationModel], *, read_only: bool = True) -> list[Citation]:
-    return [
-        Citation.model_construct(
-            source=c.source.slug,
-            section=c.section,
-            paragraph=c.paragraph,
-            excerpt=c.excerpt,
-            note=c.note,
-            source_title=c.source.title if read_only else None,
-        )
-        for c in citations
-    ]
-
-
-def goal_ref(goal: Goal) -> GoalRef:
-    deadline = goal.deadline
-    return GoalRef(
-        slug=goal.slug,
-        statement=goal.statement,
-        deadline=str(deadline) if deadline else None,
-        stage=goal.stage,
-    )

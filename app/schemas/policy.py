@@ -1,6 +1,5 @@
 from pydantic import BaseModel, Field, model_validator
 
-from app.models import Policy
 from app.schemas.common import (
     MAX_LINKS,
     MAX_NAMES,
@@ -8,7 +7,6 @@ from app.schemas.common import (
     Citations,
     CurrencyCode,
     DecimalValue,
-    Identifier,
     Identifiers,
     LocalNames,
     LongText,
@@ -27,15 +25,10 @@ from app.schemas.links import (
     PolicyRef,
     RegionLink,
     RelationLink,
-    citations_out,
-    goal_ref,
 )
 from app.vocabularies import (
-    ActorRole,
     PolicyKind,
-    PolicyRelationType,
     PolicyStatus,
-    RegionRole,
     Topic,
 )
 
@@ -118,69 +111,6 @@ class PolicyOut(RecordOut, PolicyRecord):
         "the server lists (POLICYDB_EXPAND_MAX_LINKS).",
         exclude_if=lambda value: value is None,
     )
-
-    @classmethod
-    def from_model(cls, policy: Policy, *, read_only: bool = True) -> "PolicyOut":
-        money = None
-        if policy.money_amount is not None and policy.money_currency is not None:
-            money = Money(
-                amount=policy.money_amount,
-                currency=policy.money_currency,
-                approximate=policy.money_approximate,
-            )
-        return cls(
-            id=policy.id,
-            created_at=policy.created_at,
-            updated_at=policy.updated_at,
-            slug=policy.slug,
-            title=policy.title,
-            short_name=policy.short_name,
-            titles=policy.titles,
-            kind=PolicyKind(policy.kind),
-            status=PolicyStatus(policy.status),
-            summary=policy.summary,
-            identifiers=[Identifier(**i) for i in policy.identifiers],
-            announced=policy.announced,
-            in_force_from=policy.in_force_from,
-            in_force_to=policy.in_force_to,
-            money=money,
-            topics=[Topic(t) for t in policy.topics],
-            actors=[
-                ActorLink.model_construct(
-                    actor=link.actor.slug,
-                    role=ActorRole(link.role),
-                    citations=citations_out(link.citations, read_only=read_only),
-                    actor_name=link.actor.name if read_only else None,
-                )
-                for link in policy.actor_links
-            ],
-            regions=[
-                RegionLink.model_construct(
-                    region=link.region.slug,
-                    role=RegionRole(link.role),
-                    citations=citations_out(link.citations, read_only=read_only),
-                    region_name=link.region.name if read_only else None,
-                )
-                for link in policy.region_links
-            ],
-            related=[
-                RelationLink.model_construct(
-                    policy=rel.related_policy.slug,
-                    relation=PolicyRelationType(rel.relation),
-                    citations=citations_out(rel.citations, read_only=read_only),
-                    policy_title=rel.related_policy.title if read_only else None,
-                )
-                for rel in policy.relations
-            ],
-            citations=citations_out(policy.citations, read_only=read_only),
-            related_from=[
-                PolicyRef(policy=rel.policy.slug, title=rel.policy.title, role=rel.relation)
-                for rel in policy.incoming_relations
-            ]
-            if read_only
-            else [],
-            goals=[goal_ref(g) for g in policy.goals] if read_only else [],
-        )
 
 
 class PolicySummary(BaseModel):

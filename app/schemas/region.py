@@ -1,6 +1,5 @@
 from pydantic import BaseModel, Field
 
-from app.models import Region
 from app.schemas.common import (
     RECORD_READ_ONLY,
     Citation,
@@ -14,7 +13,7 @@ from app.schemas.common import (
     Text,
     WriteModel,
 )
-from app.schemas.links import EMBEDDED_LINKS, PolicyRef, citations_out
+from app.schemas.links import EMBEDDED_LINKS, PolicyRef
 from app.vocabularies import RegionKind
 
 
@@ -55,41 +54,6 @@ class RegionOut(RecordOut, RegionRecord):
         "all of them are paged from `GET /api/v1/regions/{key}/policies`."
     )
     policies_total: int = Field(description="How many policy links this region has.")
-
-    @classmethod
-    def from_model(
-        cls, region: Region, ancestors: list[Region], *, read_only: bool = True
-    ) -> "RegionOut":
-        out = cls(
-            id=region.id,
-            created_at=region.created_at,
-            updated_at=region.updated_at,
-            slug=region.slug,
-            name=region.name,
-            names=region.names,
-            aliases=region.aliases,
-            kind=RegionKind(region.kind),
-            iso_code=region.iso_code,
-            parent=region.parent.slug if region.parent else None,
-            description=region.description,
-            citations=citations_out(region.citations, read_only=read_only),
-            ancestors=[region_ref(a) for a in ancestors],
-            children=[],
-            policies=[],
-            policies_total=0,
-        )
-        if read_only:
-            out.children = [region_ref(c) for c in region.children]
-            out.policies = [
-                PolicyRef(policy=link.policy.slug, title=link.policy.title, role=link.role)
-                for link in region.policy_links[:EMBEDDED_LINKS]
-            ]
-            out.policies_total = len(region.policy_links)
-        return out
-
-
-def region_ref(region: Region) -> RegionRef:
-    return RegionRef(slug=region.slug, name=region.name, kind=region.kind, iso_code=region.iso_code)
 
 
 __all__ = ["Citation", "RegionOut", "RegionRecord", "RegionRef"]

@@ -1,7 +1,5 @@
 from pydantic import BaseModel, Field
 
-from app.models import Citation as CitationModel
-from app.models import Source
 from app.schemas.common import (
     RECORD_READ_ONLY,
     LanguageTag,
@@ -56,65 +54,6 @@ class SourceOut(RecordOut, SourceRecord):
         f"{EMBEDDED_SUPPORTS}; all of them are paged from `GET /api/v1/sources/{{key}}/supports`."
     )
     supports_total: int = Field(description="How many citations of this source there are.")
-
-    @classmethod
-    def from_model(cls, source: Source, *, read_only: bool = True) -> "SourceOut":
-        return cls(
-            id=source.id,
-            created_at=source.created_at,
-            updated_at=source.updated_at,
-            slug=source.slug,
-            title=source.title,
-            publisher=source.publisher,
-            series=source.series,
-            authors=source.authors,
-            url=source.url,
-            published=source.published,
-            language=source.language,
-            sha256=source.sha256,
-            supports=[supported_fact(c) for c in source.citations[:EMBEDDED_SUPPORTS]]
-            if read_only
-            else [],
-            supports_total=len(source.citations) if read_only else 0,
-        )
-
-
-def supported_fact(c: CitationModel) -> SupportedFact:
-    common = {
-        "section": c.section,
-        "paragraph": c.paragraph,
-        "excerpt": c.excerpt,
-        "note": c.note,
-    }
-    if c.policy_actor is not None:
-        link = c.policy_actor
-        return SupportedFact(
-            type="policy_actor",
-            record=link.policy.slug,
-            link=f"{link.role}: {link.actor.slug}",
-            **common,
-        )
-    if c.policy_region is not None:
-        region_link = c.policy_region
-        return SupportedFact(
-            type="policy_region",
-            record=region_link.policy.slug,
-            link=f"{region_link.role}: {region_link.region.slug}",
-            **common,
-        )
-    if c.policy_relation is not None:
-        rel = c.policy_relation
-        return SupportedFact(
-            type="policy_relation",
-            record=rel.policy.slug,
-            link=f"{rel.relation}: {rel.related_policy.slug}",
-            **common,
-        )
-    for kind in ("policy", "actor", "region", "goal"):
-        owner = getattr(c, kind)
-        if owner is not None:
-            return SupportedFact(type=kind, record=owner.slug, **common)
-    raise AssertionError(f"citation {c.id} cites nothing")  # the CHECK constraint forbids it
 
 
 class SupportsPage(BaseModel):

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from app.errors import ErrorDetail, InvalidInput, TooLarge
 from app.schemas.bundle import BUNDLE_FORMAT, BUNDLE_VERSION, ImportCounts, ImportReport
-from app.services.bulk_import import (
+from app.services.documents import documents
+from app.services.imports import (
     CHUNK,
     MAX_DEPTH,
     BundleInput,
@@ -28,7 +29,6 @@ from app.services.bulk_import import (
     json_bundle,
     run_import,
 )
-from app.services.documents import documents
 from app.services.resources import (
     RESOURCES,
     WRITE_ORDER,

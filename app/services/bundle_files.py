@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from app.errors import ErrorDetail, InvalidInput, pointer
 from app.safe_text import csv_cell, unquote_csv_cell
-from app.services.bulk_import import json_bundle
 from app.services.bundle import SourceMap, iter_records, json_bundle_file, parse_bundle_text
+from app.services.imports import json_bundle
 from app.services.tabular import (
     CITATION_COLUMNS,
     CITATION_FIELDS,

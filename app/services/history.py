@@ -1,14 +1,86 @@
-"""Reading the change history: per record, as of a moment, and the global changes feed."""
+"""The change history: the one writer of its entries, and reading it back (per record, as of
+a moment, and the global changes feed)."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
 from app.models import HistoryEntry
-from app.services.resources import is_record_key, numeric_id
+from app.schemas.history import FieldChange, HistoryEntryOut
+from app.services.resources import RESOURCES, ResourceName, is_record_key, numeric_id
+
+
+@dataclass
+class Written:
+    """One create, update or delete to record: the record's dumps before and after
+    (``record_dump``; empty before a creation and after a deletion)."""
+
+    resource: ResourceName
+    record_id: int
+    slug: str
+    action: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+def write_history(
+    connection: Session | Connection,
+    written: Sequence[Written],
+    *,
+    changed_by: str,
+    changed_at: datetime,
+) -> None:
+    """Insert the history entries of a write, in order (their ids order the changes feed);
+    the API's writes and the importer's bulk inserts both record history here."""
+    if not written:
+        return
+    rows = [
+        {
+            "record_type": RESOURCES[w.resource].singular,
+            "record_id": w.record_id,
+            "slug": w.slug,
+            "action": w.action,
+            "changed_by": changed_by,
+            "changed_at": changed_at,
+            "fields": changed_fields(w.before, w.after),
+            "snapshot": w.after or w.before,
+        }
+        for w in written
+    ]
+    connection.execute(insert(HistoryEntry.__table__), rows)  # type: ignore[arg-type]
+
+
+def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Each field that differs between two record dumps, as {"old": ..., "new": ...}."""
+    if not before:  # a creation (the common case on a large import): every field is new
+        return {
+            key: {"old": None, "new": value} for key, value in after.items() if value is not None
+        }
+    keys = [*before, *(k for k in after if k not in before)]
+    return {
+        key: {"old": before.get(key), "new": after.get(key)}
+        for key in keys
+        if before.get(key) != after.get(key)
+    }
+
+
+def entry_out(entry: HistoryEntry) -> HistoryEntryOut:
+    """A history entry as the API shows it."""
+    return HistoryEntryOut(
+        id=entry.id,
+        type=entry.record_type,
+        record_id=entry.record_id,
+        slug=entry.slug,
+        action=entry.action,
+        changed_by=entry.changed_by,
+        changed_at=entry.changed_at,
+        fields={k: FieldChange(**v) for k, v in entry.fields.items()},
+    )
 
 
 def _record_id(session: Session, record_type: str, key: str) -> int:

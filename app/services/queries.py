@@ -2,12 +2,12 @@
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
-from app.errors import BadQuery, ErrorDetail, NotFound
+from app.errors import BadQuery, ErrorDetail
 from app.models import Region
 from app.partial_dates import PartialDate
 from app.resources.descriptor import (
@@ -32,8 +32,6 @@ from app.services.resources import (
     RecordModel,
     Resource,
     ResourceName,
-    is_record_key,
-    numeric_id,
 )
 from app.services.search import matching_ids
 
@@ -59,27 +57,6 @@ class ListParams:
 # None or empty means "not given". Codes are their plain values, dates parsed.
 FilterInput = str | list[str] | PartialDate | None
 Filters = dict[str, FilterInput]
-
-
-def get_record(
-    *, session: Session, resource: ResourceName, key: str, for_write: bool = False
-) -> RecordModel:
-    """A record by numeric id or slug, with its relations loaded; NotFound otherwise."""
-    spec = RESOURCES[resource]
-    model: type[RecordModel] = spec.model
-    if not is_record_key(key):
-        raise NotFound(f"no {spec.singular} with id or slug {key!r}")
-    id_ = numeric_id(key)
-    condition = model.id == id_ if id_ is not None else model.slug == key
-    options = spec.load_for_write if for_write else ()
-    # A select of one of the record models is typed as of their common base.
-    row = cast(
-        RecordModel | None,
-        session.scalars(select(model).where(condition).options(*options)).first(),
-    )
-    if row is None:
-        raise NotFound(f"no {spec.singular} with id or slug {key!r}")
-    return row
 
 
 def _unknown(param: str, what: str, value: str) -> BadQuery:

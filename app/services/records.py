@@ -8,24 +8,43 @@ from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
-from app.errors import Conflict, ErrorDetail, InvalidInput, validation_errors
+from app.errors import Conflict, ErrorDetail, InvalidInput, NotFound, validation_errors
 from app.models import Citation
+from app.models.base import RecordMixin
 from app.resources import links_to, references_to, referrers
 from app.schemas.common import WriteModel
-from app.services.queries import get_record
-from app.services.resources import (
-    RESOURCES,
-    RecordModel,
-    ResourceName,
-    record_dump,
-    stored_record,
-)
+from app.services.resources import RESOURCES, ResourceName, is_record_key, numeric_id
+from app.services.rows import stored_dumps
 from app.services.writes import Change, apply_changes, begin_write
 
 Precondition = Callable[[], None]
+Dump = dict[str, Any]
+
+
+def get_record(
+    *, session: Session, resource: ResourceName, key: str, for_write: bool = False
+) -> RecordMixin:
+    """A record by numeric id or slug (with what a write loads, if ``for_write``); NotFound
+    otherwise."""
+    spec = RESOURCES[resource]
+    model: type[RecordMixin] = spec.model
+    if not is_record_key(key):
+        raise NotFound(f"no {spec.singular} with id or slug {key!r}")
+    id_ = numeric_id(key)
+    condition = model.id == id_ if id_ is not None else model.slug == key
+    options = spec.load_for_write if for_write else ()
+    row = session.scalars(select(model).where(condition).options(*options)).first()
+    if row is None:
+        raise NotFound(f"no {spec.singular} with id or slug {key!r}")
+    return row
+
+
+def stored_dump(session: Session, resource: ResourceName, row: RecordMixin) -> Dump:
+    """A stored record's bundle shape (``record_dump``), from its document."""
+    return stored_dumps(session, RESOURCES[resource], [row.id])[row.id]
 
 
 def _slug_taken(session: Session, resource: ResourceName, slug: str) -> Conflict | None:
@@ -40,12 +59,13 @@ def _slug_taken(session: Session, resource: ResourceName, slug: str) -> Conflict
 
 def create_record(
     *, session: Session, resource: ResourceName, record: WriteModel, changed_by: str
-) -> Any:
+) -> RecordMixin:
     """Insert a new record; Conflict if the slug is taken."""
     begin_write(session)
-    if conflict := _slug_taken(session, resource, getattr(record, "slug")):  # noqa: B009
+    change = Change(resource, record, ())
+    if conflict := _slug_taken(session, resource, change.slug):
         raise conflict
-    outcome = apply_changes(session, [Change(resource, record, ())], changed_by=changed_by)
+    outcome = apply_changes(session, [change], changed_by=changed_by)
     session.commit()
     return outcome.written[0]
 
@@ -58,7 +78,7 @@ def replace_record(
     record: WriteModel,
     changed_by: str,
     precondition: Precondition | None = None,
-) -> Any:
+) -> RecordMixin:
     """Replace a record whole (PUT); a different slug in the body renames it."""
     return _rewrite(session, resource, key, lambda _existing: record, changed_by, precondition)
 
@@ -67,20 +87,19 @@ def _rewrite(
     session: Session,
     resource: ResourceName,
     key: str,
-    new_record: Callable[[Any], WriteModel],
+    new_record: Callable[[RecordMixin], WriteModel],
     changed_by: str,
     precondition: Precondition | None,
-) -> Any:
+) -> RecordMixin:
     """Lock, check the precondition, then write ``new_record(existing)`` over the record."""
     begin_write(session)
     if precondition is not None:
         precondition()
     existing = get_record(session=session, resource=resource, key=key, for_write=True)
-    record = new_record(existing)
-    slug = getattr(record, "slug")  # noqa: B009
-    if slug != existing.slug and (conflict := _slug_taken(session, resource, slug)):
+    change = Change(resource, new_record(existing), (), existing)
+    if change.slug != existing.slug and (conflict := _slug_taken(session, resource, change.slug)):
         raise conflict
-    apply_changes(session, [Change(resource, record, (), existing)], changed_by=changed_by)
+    apply_changes(session, [change], changed_by=changed_by)
     session.commit()
     return existing
 
@@ -106,12 +125,12 @@ def patch_record(
     patch: dict[str, Any],
     changed_by: str,
     precondition: Precondition | None = None,
-) -> Any:
+) -> RecordMixin:
     """Apply a JSON merge patch to a record and write the result as a whole record."""
     spec = RESOURCES[resource]
 
-    def patched(existing: Any) -> WriteModel:
-        current = record_dump(spec, stored_record(spec, existing))
+    def patched(existing: RecordMixin) -> WriteModel:
+        current = stored_dump(session, resource, existing)
         try:
             return spec.record.model_validate(merge_patch(current, patch))
         except ValidationError as exc:
@@ -156,17 +175,17 @@ def delete_record(
 
 
 def _detach(
-    session: Session, resource: ResourceName, row: RecordModel
-) -> tuple[list[Change], list[tuple[ResourceName, RecordModel]]]:
+    session: Session, resource: ResourceName, row: RecordMixin
+) -> tuple[list[Change], list[tuple[ResourceName, RecordMixin]]]:
     """The records that refer to ``row``, rewritten without the reference (or deleted: goals
     left with no owner)."""
     changes: list[Change] = []
-    deletions: list[tuple[ResourceName, RecordModel]] = []
+    deletions: list[tuple[ResourceName, RecordMixin]] = []
     for name, spec in RESOURCES.items():
-        for other in _referring_rows(session, name, resource, row.id):
-            data = _without_reference(
-                record_dump(spec, stored_record(spec, other)), name, resource, row.slug
-            )
+        others = _referring_rows(session, name, resource, row.id)
+        stored = stored_dumps(session, spec, [other.id for other in others])
+        for other in others:
+            data = _without_reference(stored[other.id], name, resource, row.slug)
             if name == "goals" and not data.get("policy") and not data.get("actor"):
                 deletions.append((name, other))
             else:
@@ -176,11 +195,11 @@ def _detach(
 
 def _referring_rows(
     session: Session, name: ResourceName, resource: ResourceName, row_id: int
-) -> list[Any]:
+) -> list[RecordMixin]:
     """Records of type ``name`` that refer to the ``resource`` record ``row_id``."""
     spec = RESOURCES[name]
-    model = spec.model
-    conditions: list[Any] = []
+    model: type[RecordMixin] = spec.model
+    conditions: list[ColumnElement[bool]] = []
     if resource == "sources":
         if spec.cited_as is not None:
             cited = select(spec.cited_as).where(Citation.source_id == row_id)
@@ -203,9 +222,7 @@ def _referring_rows(
     return list(session.scalars(query))
 
 
-def _without_reference(
-    data: dict[str, Any], name: ResourceName, resource: ResourceName, slug: str
-) -> dict[str, Any]:
+def _without_reference(data: Dump, name: ResourceName, resource: ResourceName, slug: str) -> Dump:
     """A record's data (of type ``name``) with its references to ``resource`` ``slug`` gone."""
     data = dict(data)
     if resource == "sources":
@@ -218,7 +235,7 @@ def _without_reference(
     return data
 
 
-def _without_citations(data: dict[str, Any], name: ResourceName, source: str) -> dict[str, Any]:
+def _without_citations(data: Dump, name: ResourceName, source: str) -> Dump:
     data["citations"] = [c for c in data.get("citations", []) if c["source"] != source]
     for links in RESOURCES[name].links:
         if links.field in data:

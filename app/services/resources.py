@@ -1,5 +1,5 @@
 """Write-side helpers over the resource descriptors (app/resources): record keys, a record's
-writable shape as stored, and that shape taken from a read document."""
+writable fields as JSON-ready data (record_dump), and those fields taken from a read document."""
 
 import re
 from functools import cache
@@ -34,14 +34,8 @@ def is_record_key(key: str) -> bool:
     return numeric_id(key) is not None or (len(key) <= 120 and _SLUG.match(key) is not None)
 
 
+# A row of any record type (all of them are RecordMixin: id, slug, timestamps).
 RecordModel = Source | Region | Actor | Policy | Goal
-
-
-def stored_record(resource: Resource, row: Any) -> WriteModel:
-    """A record's writable shape as stored (loaded with ``resource.load_for_write``)."""
-    if resource.name == "regions":
-        return resource.document.from_model(row, ancestors=[], read_only=False)  # type: ignore[attr-defined,no-any-return]
-    return resource.document.from_model(row, read_only=False)  # type: ignore[attr-defined,no-any-return]
 
 
 def record_dump(resource: Resource, record: WriteModel) -> dict[str, Any]:

@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
 from app.models import HistoryEntry, Policy, Region, SearchDocument
-from app.services import bulk_import
-from app.services.bulk_import import BundleInput
 from app.services.bundle import import_bundle, iter_records, json_bundle_bytes
+from app.services.imports import BundleInput
+from app.services.imports.ledger import Ledger
+from app.services.imports.writer import Ids
 from app.services.resources import RESOURCES, record_dump
 from app.services.search import document_text
 from tests.api.test_records import ARTICLE
@@ -107,7 +108,7 @@ def test_references_resolve_when_remembered_ids_are_forgotten(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Ids are looked up in the database chunk by chunk, with a bounded memory of them."""
-    monkeypatch.setattr(bulk_import._Ids, "REMEMBERED", 2)
+    monkeypatch.setattr(Ids, "REMEMBERED", 2)
     bundle = forward_bundle()
     import_bundle(session=session, data=bundle, chunk_size=2)
     for name in ("regions", "actors", "policies", "goals"):
@@ -117,14 +118,14 @@ def test_references_resolve_when_remembered_ids_are_forgotten(
 def test_the_ledger_is_closed_after_an_import_and_after_a_refused_one(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    made: list[bulk_import._Ledger] = []
-    real_init = bulk_import._Ledger.__init__
+    made: list[Ledger] = []
+    real_init = Ledger.__init__
 
-    def init(ledger: bulk_import._Ledger) -> None:
+    def init(ledger: Ledger) -> None:
         real_init(ledger)
         made.append(ledger)
 
-    monkeypatch.setattr(bulk_import._Ledger, "__init__", init)
+    monkeypatch.setattr(Ledger, "__init__", init)
     import_bundle(session=session, data=forward_bundle())
     bad = forward_bundle()
     bad["policies"][0]["actors"][0]["actor"] = "no-such-actor"

@@ -9,7 +9,7 @@ from app.api.deps import AdminKey, CodecDep, SessionDep, local_url, reject_unkno
 from app.api.problems import problem_responses
 from app.models import ApiKey
 from app.safe_text import SAFE_TEXT_PATTERN
-from app.schemas.history import ChangesPage, HistoryEntryOut
+from app.schemas.history import ChangesPage
 from app.services import history as history_service
 from app.services import keys as key_service
 from app.services.writes import begin_write
@@ -48,7 +48,7 @@ def changes(
     params = {"since": cursor} if cursor else {}
     next_url = local_url(request.url.remove_query_params("since").include_query_params(**params))
     return ChangesPage(
-        items=[HistoryEntryOut.from_model(e) for e in entries], next=next_url, cursor=cursor
+        items=[history_service.entry_out(e) for e in entries], next=next_url, cursor=cursor
     )
 
 

@@ -33,7 +33,7 @@ from app.api.streaming import stream_csv, stream_ndjson
 from app.models import ApiKey
 from app.resources import RESOURCES, Resource
 from app.schemas.common import WriteModel
-from app.schemas.history import HistoryEntryOut, HistoryPage, RecordAsOf
+from app.schemas.history import HistoryPage, RecordAsOf
 from app.services import explore
 from app.services import history as history_service
 from app.services import records as record_service
@@ -202,7 +202,7 @@ def read_history(
     if next_before is not None:
         token = codec.encode("history", [next_before])
         next_url = local_url(request.url.include_query_params(cursor=token))
-    return HistoryPage(items=[HistoryEntryOut.from_model(e) for e in entries], next=next_url)
+    return HistoryPage(items=[history_service.entry_out(e) for e in entries], next=next_url)
 
 
 def create(

@@ -1,0 +1,82 @@
+"""Pass 1 of an import: every record validated on its own (so one bad record hides no other
+problem) and handed to the shared write checks, which keep it in the ledger."""
+
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+
+from app.errors import ErrorDetail, ErrorList, TooLarge, pointer, validation_errors
+from app.resources import RESOURCES, WRITE_ORDER
+from app.schemas.bundle import BUNDLE_FORMAT, BUNDLE_VERSION
+from app.services.changes import Change
+from app.services.imports.ledger import Ledger
+from app.services.imports.reading import BundleInput
+from app.services.write_checks import BatchChecks
+
+TOP_LEVEL = {"format", "version", *WRITE_ORDER}
+
+
+@dataclass
+class Plan:
+    """What pass 1 keeps: problems found so far, and the checks over the ledger."""
+
+    ledger: Ledger = field(default_factory=Ledger)
+    errors: ErrorList = field(default_factory=ErrorList)
+
+    def __post_init__(self) -> None:
+        self.checks = BatchChecks(self.ledger)
+
+    def close(self) -> None:
+        self.ledger.close()
+
+
+def validate(bundle: BundleInput, max_records: int | None) -> Plan:
+    """Pass 1 over the whole bundle; the caller closes the plan (its files)."""
+    plan = Plan()
+    try:
+        _header(plan, bundle)
+        _records(plan, bundle, max_records)
+    except BaseException:
+        plan.close()  # the spool files written so far
+        raise
+    return plan
+
+
+def _header(plan: Plan, bundle: BundleInput) -> None:
+    header = bundle.header
+    for key in sorted(set(header) - TOP_LEVEL):
+        plan.errors.append(
+            ErrorDetail(pointer(key), f"unknown section; expected {sorted(TOP_LEVEL)}")
+        )
+    if header.get("format", BUNDLE_FORMAT) != BUNDLE_FORMAT:
+        plan.errors.append(ErrorDetail("/format", f"must be {BUNDLE_FORMAT!r}"))
+    if header.get("version", BUNDLE_VERSION) != BUNDLE_VERSION:
+        plan.errors.append(ErrorDetail("/version", f"this policydb reads version {BUNDLE_VERSION}"))
+
+
+def _records(plan: Plan, bundle: BundleInput, max_records: int | None) -> None:
+    seen = 0
+    for name in WRITE_ORDER:
+        shape = RESOURCES[name].record
+        if name not in bundle.header:
+            continue
+        if not isinstance(bundle.header[name], list):
+            plan.errors.append(
+                ErrorDetail(pointer(name), "expected a list of records ([] for none)")
+            )
+            continue
+        for index, item in enumerate(bundle.items(name)):
+            seen += 1
+            if max_records is not None and seen > max_records:
+                raise TooLarge(f"the bundle has more than {max_records} records per request")
+            try:
+                record = shape.model_validate(item)
+            except ValidationError as exc:
+                given = item.get("slug") if isinstance(item, dict) else None
+                for error in validation_errors(exc, (name, index)):
+                    error.slug = given if isinstance(given, str) else None
+                    plan.errors.append(error)
+                if isinstance(given, str):
+                    plan.checks.invalid.add((name, given))
+                continue
+            plan.checks.add(Change(name, record, (name, index)))
