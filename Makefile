@@ -31,9 +31,13 @@ run: $(STAMP)
 ##       POLICYDB_TEST_POSTGRES_URL is set)
 test: lint typecheck pytest
 
+## lint: ruff (lint, with size and complexity rules; format), the import layers
+##       (import-linter contracts in pyproject.toml) and module size (pylint, 400 lines)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/pylint --score=n app
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
