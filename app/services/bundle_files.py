@@ -223,49 +223,72 @@ def _write_citations(
         )
 
 
-def read_csv_folder(folder: Path) -> tuple[dict[str, Any], dict[str, tuple[str, int]]]:
+# (resource, slug) -> (record, its index in the bundle section)
+RecordIndex = dict[tuple[str, str], tuple[dict[str, Any], int]]
+# bundle pointer -> (file, line), filled in as the files are read
+LineMap = dict[str, tuple[str, int]]
+
+
+def read_csv_folder(folder: Path) -> tuple[dict[str, Any], LineMap]:
     """Rebuild a bundle from a CSV folder, remembering each record's file and line."""
     errors: list[ErrorDetail] = []
-    source_map: dict[str, tuple[str, int]] = {}
+    source_map: LineMap = {}
     bundle: dict[str, Any] = {}
-    # (resource, slug) -> (record, its index in the bundle section)
-    index: dict[tuple[str, str], tuple[dict[str, Any], int]] = {}
-
+    index: RecordIndex = {}
     for name in WRITE_ORDER:
         records: list[dict[str, Any]] = []
         for line, row in _rows(folder / f"{name}.csv", errors):
-            record: dict[str, Any] = {}
-            for column, text in row.items():
-                if column is None or text in ("", None):
-                    continue
-                if column in JSON_COLUMNS:
-                    try:
-                        record[column] = json.loads(text)
-                    except json.JSONDecodeError as exc:
-                        errors.append(
-                            ErrorDetail(
-                                pointer(name, len(records), column),
-                                f"not valid JSON: {exc.msg}",
-                                file=f"{name}.csv",
-                                line=line,
-                            )
-                        )
-                        continue
-                else:
-                    record[column] = text
-            if name == "policies":
-                money = {
-                    k: record.pop(f"money_{k}")
-                    for k in ("amount", "currency", "approximate")
-                    if f"money_{k}" in record
-                }
-                if money:
-                    record["money"] = money
+            record = _record_from_row(name, len(records), line, row, errors)
             source_map[pointer(name, len(records))] = (f"{name}.csv", line)
             index[(name, record.get("slug", ""))] = (record, len(records))
             records.append(record)
         bundle[name] = records
+    _read_links(folder, index, errors, source_map)
+    _read_citations(folder, index, errors, source_map)
+    if errors:
+        raise InvalidInput(
+            f"{len(errors)} problem(s) in the CSV files; nothing was written", errors
+        )
+    return bundle, source_map
 
+
+def _record_from_row(
+    name: str, position: int, line: int, row: dict[str, str], errors: list[ErrorDetail]
+) -> dict[str, Any]:
+    record: dict[str, Any] = {}
+    for column, text in row.items():
+        if column is None or text in ("", None):
+            continue
+        if column in JSON_COLUMNS:
+            try:
+                record[column] = json.loads(text)
+            except json.JSONDecodeError as exc:
+                errors.append(
+                    ErrorDetail(
+                        pointer(name, position, column),
+                        f"not valid JSON: {exc.msg}",
+                        file=f"{name}.csv",
+                        line=line,
+                    )
+                )
+                continue
+        else:
+            record[column] = text
+    if name == "policies":
+        money = {
+            k: record.pop(f"money_{k}")
+            for k in ("amount", "currency", "approximate")
+            if f"money_{k}" in record
+        }
+        if money:
+            record["money"] = money
+    return record
+
+
+def _read_links(
+    folder: Path, index: RecordIndex, errors: list[ErrorDetail], source_map: LineMap
+) -> None:
+    """Each link file's rows, added to their policies' link lists."""
     for link_file, (field, other, role) in LINK_FILES.items():
         columns = LINK_COLUMNS[link_file]
         for line, row in _rows(folder / f"{link_file}.csv", errors):
@@ -289,6 +312,11 @@ def read_csv_folder(folder: Path) -> tuple[dict[str, Any], dict[str, tuple[str, 
             )
             links.append(link)
 
+
+def _read_citations(
+    folder: Path, index: RecordIndex, errors: list[ErrorDetail], source_map: LineMap
+) -> None:
+    """citations.csv's rows, added to the records and links they cite for."""
     for line, row in _rows(folder / "citations.csv", errors):
         resource, slug = row.get("resource") or "", row.get("record") or ""
         cited = _citation_owner(index, resource, slug, row)
@@ -304,15 +332,9 @@ def read_csv_folder(folder: Path) -> tuple[dict[str, Any], dict[str, tuple[str, 
         source_map[pointer(*path, "citations", len(citations))] = ("citations.csv", line)
         citations.append({f: row[f] for f in CITATION_FIELDS if row.get(f)})
 
-    if errors:
-        raise InvalidInput(
-            f"{len(errors)} problem(s) in the CSV files; nothing was written", errors
-        )
-    return bundle, source_map
-
 
 def _citation_owner(
-    index: dict[tuple[str, str], tuple[dict[str, Any], int]],
+    index: RecordIndex,
     resource: str,
     slug: str,
     row: dict[str, str],
