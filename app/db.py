@@ -3,9 +3,11 @@
 import json
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -90,6 +92,36 @@ def is_timeout(error: Exception) -> bool:
     """Whether a database error means a statement ran out of time."""
     message = str(error).lower()
     return "interrupted" in message or "statement timeout" in message
+
+
+class BudgetExceeded(Exception):
+    """A bounded query ran out of time."""
+
+
+@contextmanager
+def time_budget(session: Session, milliseconds: int) -> Iterator[None]:
+    """Abort the statements run inside after ``milliseconds`` (raising BudgetExceeded).
+
+    Runs inside a SAVEPOINT, so a timed-out statement leaves the transaction usable; the
+    request's own deadline (if sooner) still applies, and is restored afterwards.
+    """
+    connection = session.connection()
+    request_deadline = session.info.get("deadline")
+    deadline = time.monotonic() + milliseconds / 1000
+    if request_deadline is not None:
+        deadline = min(deadline, request_deadline)
+    nested = connection.begin_nested()
+    try:
+        apply_deadline(connection, deadline)
+        yield
+        apply_deadline(connection, request_deadline)
+        nested.commit()
+    except (OperationalError, DBAPIError) as exc:
+        nested.rollback()
+        apply_deadline(connection, request_deadline)
+        if is_timeout(exc):
+            raise BudgetExceeded from None
+        raise
 
 
 @event.listens_for(Session, "after_begin")

@@ -1,13 +1,18 @@
-"""Every setting and every CLI command is documented in the README."""
+"""Every setting, CLI command and make target is documented truly, and pre-commit runs what
+`make lint` runs."""
 
+import re
 from pathlib import Path
 
 import typer
+import yaml
 
 from app.cli import app
 from app.config import Settings
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+MAKEFILE = (ROOT / "Makefile").read_text()
 
 
 def command_paths(typer_app: typer.Typer, prefix: str = "policydb") -> list[str]:
@@ -33,3 +38,33 @@ def test_every_command_is_documented() -> None:
         words = path.split()
         # "policydb db upgrade" may be written "db upgrade" in a row that starts "policydb db ..."
         assert path in README or " ".join(words[1:]) in README, path
+
+
+def make_targets() -> set[str]:
+    return set(re.findall(r"^([A-Za-z][\w.-]*):", MAKEFILE, re.MULTILINE))
+
+
+def recipe(target: str) -> list[str]:
+    """The commands of a Makefile target, with the venv's path written out."""
+    body = re.search(rf"^{target}:.*\n((?:\t.*\n)+)", MAKEFILE, re.MULTILINE)
+    assert body is not None, target
+    return [line.strip().replace("$(BIN)/", ".venv/bin/") for line in body.group(1).splitlines()]
+
+
+def test_every_documented_make_target_exists() -> None:
+    targets = make_targets()
+    for doc in ("README.md", "CONTRIBUTING.md"):
+        for target in re.findall(r"`make ([a-z][\w.-]*)", (ROOT / doc).read_text()):
+            assert target in targets, f"{doc}: make {target}"
+
+
+def test_pre_commit_runs_what_make_lints() -> None:
+    hooks = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())["repos"][0]["hooks"]
+    entries = {hook["entry"] for hook in hooks}
+    for command in recipe("lint") + recipe("typecheck"):
+        assert command in entries, command
+
+
+def test_readme_links_contributing_and_changelog() -> None:
+    assert "(CONTRIBUTING.md)" in README
+    assert "(CHANGELOG.md)" in README

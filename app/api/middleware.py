@@ -10,7 +10,6 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -91,6 +90,58 @@ class KeyVerdict:
     detail: str = ""
 
 
+# (status, title, detail, extra headers) of a request refused before the app sees it.
+Refusal = tuple[int, str, str, list[tuple[bytes, bytes]]]
+
+
+def _key_refusal(verdict: KeyVerdict | None) -> Refusal:
+    if verdict is None:
+        status, detail = 401, "this request needs an API key: Authorization: Bearer <key>"
+    else:
+        status, detail = verdict.status, verdict.detail
+    extra = [(b"www-authenticate", b"Bearer")] if status == 401 else []
+    if status == 503:
+        extra = [(b"retry-after", b"5")]
+    return status, _REFUSALS[status], detail, extra
+
+
+class _Response:
+    """The way back to the client: every response start gets the request id and security
+    headers, and its status is kept for the access log."""
+
+    def __init__(self, send: Send, request_id: str, path: str) -> None:
+        self._send = send
+        self.request_id = request_id
+        self.path = path
+        self.docs = path.startswith(("/docs", "/redoc", "/static-offline-docs"))
+        self.status = 500
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            extra = [
+                (b"x-request-id", self.request_id.encode()),
+                *_SECURITY_HEADERS,
+                (b"content-security-policy", (_DOCS_CSP if self.docs else _API_CSP).encode()),
+            ]
+            message["headers"] = [*message.get("headers", []), *extra]
+        await self._send(message)
+
+    async def refuse(
+        self, status: int, title: str, detail: str, extra: list[tuple[bytes, bytes]]
+    ) -> None:
+        await self.send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/problem+json"), *extra],
+            }
+        )
+        await self.send(
+            {"type": "http.response.body", "body": _problem(status, title, detail, self.path)}
+        )
+
+
 class GuardMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings, check_key: KeyCheck) -> None:
         self.app = app
@@ -114,32 +165,7 @@ class GuardMiddleware:
         request_id = incoming_id if _REQUEST_ID.match(incoming_id) else uuid.uuid4().hex
         path: str = scope["path"]
         client = _address(scope)
-        status_holder = {"status": 500}
-        docs = path.startswith(("/docs", "/redoc", "/static-offline-docs"))
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status_holder["status"] = message["status"]
-                extra = [
-                    (b"x-request-id", request_id.encode()),
-                    *_SECURITY_HEADERS,
-                    (b"content-security-policy", (_DOCS_CSP if docs else _API_CSP).encode()),
-                ]
-                message["headers"] = [*message.get("headers", []), *extra]
-            await send(message)
-
-        async def refuse(status: int, title: str, detail: str, extra: list[Any]) -> None:
-            await send_with_headers(
-                {
-                    "type": "http.response.start",
-                    "status": status,
-                    "headers": [(b"content-type", b"application/problem+json"), *extra],
-                }
-            )
-            await send_with_headers(
-                {"type": "http.response.body", "body": _problem(status, title, detail, path)}
-            )
-
+        response = _Response(send, request_id, path)
         try:
             # Who the request really is: a verified key's name, else the connecting address
             # (a proxy's X-Forwarded-For counts only when the server was told to trust it,
@@ -148,70 +174,11 @@ class GuardMiddleware:
             verdict = await self.check_key(scope, authorization) if authorization else None
             if verdict is not None and verdict.name is not None:
                 client = f"key:{verdict.name}"
-            limited = self.buckets is not None and path not in _UNLIMITED
-            wait = self.buckets.take(client, time.monotonic()) if limited and self.buckets else 0
-            declared = headers.get("content-length", "")
-            write = (
-                scope["method"] in _WRITES
-                and path.startswith("/api/")
-                and path.rstrip("/") not in _READING_POSTS
-            )
-            limit = self.max_body if path in _BULK_PATHS else self.max_record_body
-            if wait > 0:
-                await refuse(
-                    429,
-                    "Too many requests",
-                    "rate limit exceeded; retry after the number of seconds in Retry-After",
-                    [(b"retry-after", str(max(1, round(wait))).encode())],
-                )
-            elif (
-                write and (verdict is None or verdict.name is None) and serves(scope["app"], scope)
-            ):
-                # Every write needs a key: refused before a byte of the body is read.
-                if verdict is None:
-                    status, detail = (
-                        401,
-                        "this request needs an API key: Authorization: Bearer <key>",
-                    )
-                else:
-                    status, detail = verdict.status, verdict.detail
-                title = _REFUSALS[status]
-                extra = [(b"www-authenticate", b"Bearer")] if status == 401 else []
-                if status == 503:
-                    extra = [(b"retry-after", b"5")]
-                await refuse(status, title, detail, extra)
-            elif declared and not (declared.isascii() and declared.isdigit()):
-                await refuse(400, "Bad request", "the Content-Length header is not a number", [])
-            elif declared and int(declared) > limit:
-                await refuse(
-                    413,
-                    "Request too large",
-                    f"the body is {declared} bytes; at most {limit} are accepted here",
-                    [],
-                )
-            elif scope["method"] in ("POST", "PUT", "PATCH") and path not in _BULK_PATHS:
-                # A record's body is read here, up to its limit, and its nesting checked
-                # before any parser builds it; then it is replayed to the app.
-                body = await self._read_limited(receive, limit)
-                problem = None
-                if body is None:
-                    problem = (413, "Request too large", f"the body exceeds {limit} bytes")
-                elif (depth := await self._too_deep(body)) is not None:
-                    problem = (400, "Bad request", depth)
-                if problem is not None:
-                    await refuse(*problem, [])
-                else:
-                    await self.app(scope, _replay(body or b"", receive), send_with_headers)
-            elif not declared and scope["method"] in ("POST", "PUT", "PATCH"):
-                # An import without a declared length (chunked): read it here, up to the
-                # limit, and replay it, so an oversized one is refused before any work.
-                body = await self._read_limited(receive, limit)
-                if body is None:
-                    await refuse(413, "Request too large", f"the body exceeds {limit} bytes", [])
-                else:
-                    await self.app(scope, _replay(body, receive), send_with_headers)
+            refusal = self._refusal(scope, headers, client, verdict)
+            if refusal is not None:
+                await response.refuse(*refusal)
             else:
-                await self.app(scope, receive, send_with_headers)
+                await self._forward(scope, receive, response, headers.get("content-length", ""))
         finally:
             log.info(
                 json.dumps(
@@ -219,12 +186,83 @@ class GuardMiddleware:
                         "request_id": request_id,
                         "method": scope["method"],
                         "path": path,
-                        "status": status_holder["status"],
+                        "status": response.status,
                         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                         "client": client,
                     }
                 )
             )
+
+    def _body_limit(self, path: str) -> int:
+        return self.max_body if path in _BULK_PATHS else self.max_record_body
+
+    def _refusal(
+        self, scope: Scope, headers: dict[str, str], client: str, verdict: KeyVerdict | None
+    ) -> Refusal | None:
+        """Why the request is refused before its body is read (None: it goes ahead)."""
+        path: str = scope["path"]
+        limited = self.buckets is not None and path not in _UNLIMITED
+        wait = self.buckets.take(client, time.monotonic()) if limited and self.buckets else 0
+        if wait > 0:
+            return (
+                429,
+                "Too many requests",
+                "rate limit exceeded; retry after the number of seconds in Retry-After",
+                [(b"retry-after", str(max(1, round(wait))).encode())],
+            )
+        write = (
+            scope["method"] in _WRITES
+            and path.startswith("/api/")
+            and path.rstrip("/") not in _READING_POSTS
+        )
+        if write and (verdict is None or verdict.name is None) and serves(scope["app"], scope):
+            # Every write needs a key: refused before a byte of the body is read.
+            return _key_refusal(verdict)
+        declared = headers.get("content-length", "")
+        limit = self._body_limit(path)
+        if declared and not (declared.isascii() and declared.isdigit()):
+            return 400, "Bad request", "the Content-Length header is not a number", []
+        if declared and int(declared) > limit:
+            return (
+                413,
+                "Request too large",
+                f"the body is {declared} bytes; at most {limit} are accepted here",
+                [],
+            )
+        return None
+
+    async def _forward(
+        self, scope: Scope, receive: Receive, response: _Response, declared: str
+    ) -> None:
+        """Hand the request to the app, a body read here first where it must be checked."""
+        path: str = scope["path"]
+        limit = self._body_limit(path)
+        has_body = scope["method"] in ("POST", "PUT", "PATCH")
+        if has_body and path not in _BULK_PATHS:
+            # A record's body is read here, up to its limit, and its nesting checked
+            # before any parser builds it; then it is replayed to the app.
+            body = await self._read_limited(receive, limit)
+            problem = None
+            if body is None:
+                problem = (413, "Request too large", f"the body exceeds {limit} bytes")
+            elif (depth := await self._too_deep(body)) is not None:
+                problem = (400, "Bad request", depth)
+            if problem is not None:
+                await response.refuse(*problem, [])
+            else:
+                await self.app(scope, _replay(body or b"", receive), response.send)
+        elif not declared and has_body:
+            # An import without a declared length (chunked): read it here, up to the
+            # limit, and replay it, so an oversized one is refused before any work.
+            body = await self._read_limited(receive, limit)
+            if body is None:
+                await response.refuse(
+                    413, "Request too large", f"the body exceeds {limit} bytes", []
+                )
+            else:
+                await self.app(scope, _replay(body, receive), response.send)
+        else:
+            await self.app(scope, receive, response.send)
 
     async def _too_deep(self, body: bytes) -> str | None:
         # A large body is scanned off the event loop (a megabyte takes up to ~0.1 s).

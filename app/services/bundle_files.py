@@ -149,42 +149,63 @@ def _write_citations(
         )
 
 
-def read_csv_folder(folder: Path) -> tuple[dict[str, Any], dict[str, tuple[str, int]]]:
+# (resource, slug) -> (record, its index in the bundle section)
+RecordIndex = dict[tuple[str, str], tuple[dict[str, Any], int]]
+# bundle pointer -> (file, line), filled in as the files are read
+LineMap = dict[str, tuple[str, int]]
+
+
+def read_csv_folder(folder: Path) -> tuple[dict[str, Any], LineMap]:
     """Rebuild a bundle from a CSV folder, remembering each record's file and line."""
     errors: list[ErrorDetail] = []
-    source_map: dict[str, tuple[str, int]] = {}
+    source_map: LineMap = {}
     bundle: dict[str, Any] = {}
-    # (resource, slug) -> (record, its index in the bundle section)
-    index: dict[tuple[str, str], tuple[dict[str, Any], int]] = {}
-
+    index: RecordIndex = {}
     for name, table in RECORD_TABLES.items():
         records: list[dict[str, Any]] = []
         for line, row in _rows(folder / f"{name}.csv", errors):
-            flat: dict[str, Any] = {}
-            for column, text in row.items():
-                if column is None or text in ("", None):
-                    continue
-                if column in table.json_columns:
-                    try:
-                        flat[column] = json.loads(text)
-                    except json.JSONDecodeError as exc:
-                        errors.append(
-                            ErrorDetail(
-                                pointer(name, len(records), column),
-                                f"not valid JSON: {exc.msg}",
-                                file=f"{name}.csv",
-                                line=line,
-                            )
-                        )
-                        continue
-                else:
-                    flat[column] = text
-            record = table.unflatten(flat)
+            record = _record_from_row(table, len(records), line, row, errors)
             source_map[pointer(name, len(records))] = (f"{name}.csv", line)
             index[(name, record.get("slug", ""))] = (record, len(records))
             records.append(record)
         bundle[name] = records
+    _read_links(folder, index, errors, source_map)
+    _read_citations(folder, index, errors, source_map)
+    if errors:
+        raise InvalidInput(
+            f"{len(errors)} problem(s) in the CSV files; nothing was written", errors
+        )
+    return bundle, source_map
 
+
+def _record_from_row(
+    table: RecordTable, position: int, line: int, row: dict[str, str], errors: list[ErrorDetail]
+) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for column, text in row.items():
+        if column is None or text in ("", None):
+            continue
+        if column not in table.json_columns:
+            flat[column] = text
+            continue
+        try:
+            flat[column] = json.loads(text)
+        except json.JSONDecodeError as exc:
+            errors.append(
+                ErrorDetail(
+                    pointer(table.name, position, column),
+                    f"not valid JSON: {exc.msg}",
+                    file=f"{table.name}.csv",
+                    line=line,
+                )
+            )
+    return table.unflatten(flat)
+
+
+def _read_links(
+    folder: Path, index: RecordIndex, errors: list[ErrorDetail], source_map: LineMap
+) -> None:
+    """Each link file's rows, added to their owners' link lists."""
     for link_file, link_table in LINK_TABLES.items():
         owner_column, target_column, kind = link_table.columns
         owner_name, field, key = link_table.owner.name, link_table.links.field, link_table.links.key
@@ -209,7 +230,12 @@ def read_csv_folder(folder: Path) -> tuple[dict[str, Any], dict[str, tuple[str, 
             )
             links.append(link)
 
-    for line, row in _rows(folder / "citations.csv", errors):
+
+def _read_citations(
+    folder: Path, index: RecordIndex, errors: list[ErrorDetail], source_map: LineMap
+) -> None:
+    """citations.csv's rows, added to the records and links they cite for."""
+    for line, row in _rows(folder / f"{CITATIONS_FILE}.csv", errors):
         resource, slug = row.get("resource") or "", row.get("record") or ""
         cited = _citation_owner(index, resource, slug, row)
         if cited is None:
@@ -224,15 +250,9 @@ def read_csv_folder(folder: Path) -> tuple[dict[str, Any], dict[str, tuple[str, 
         source_map[pointer(*path, "citations", len(citations))] = ("citations.csv", line)
         citations.append({f: row[f] for f in CITATION_FIELDS if row.get(f)})
 
-    if errors:
-        raise InvalidInput(
-            f"{len(errors)} problem(s) in the CSV files; nothing was written", errors
-        )
-    return bundle, source_map
-
 
 def _citation_owner(
-    index: dict[tuple[str, str], tuple[dict[str, Any], int]],
+    index: RecordIndex,
     resource: str,
     slug: str,
     row: dict[str, str],

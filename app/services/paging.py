@@ -124,18 +124,28 @@ def _decode_value(value: Any, expected: type, nullable: bool) -> Any:
             raise _Invalid
         return None
     if isinstance(value, dict):
-        if len(value) != 1:
-            raise _Invalid
-        ((tag, text),) = value.items()
-        if not isinstance(text, str) or len(text) > 64:
-            raise _Invalid
-        if tag == "t" and expected in (datetime, object):
-            return datetime.fromisoformat(text)  # ValueError: caught by decode()
-        if tag == "d" and expected in (date, object):
-            return date.fromisoformat(text)
-        if tag == "n" and expected in (Decimal, float, object) and _DECIMAL_TEXT.match(text):
-            return Decimal(text)
+        return _decode_tagged(value, expected)
+    return _decode_json_scalar(value, expected)
+
+
+def _decode_tagged(value: dict[Any, Any], expected: type) -> Any:
+    """A value JSON has no type for: {"t": datetime}, {"d": date} or {"n": decimal}."""
+    if len(value) != 1:
         raise _Invalid
+    ((tag, text),) = value.items()
+    if not isinstance(text, str) or len(text) > 64:
+        raise _Invalid
+    if tag == "t" and expected in (datetime, object):
+        return datetime.fromisoformat(text)  # ValueError: caught by decode()
+    if tag == "d" and expected in (date, object):
+        return date.fromisoformat(text)
+    if tag == "n" and expected in (Decimal, float, object) and _DECIMAL_TEXT.match(text):
+        return Decimal(text)
+    raise _Invalid
+
+
+def _decode_json_scalar(value: Any, expected: type) -> Any:
+    """A bool, int, float or str, if the sort key holds that and it is within bounds."""
     if isinstance(value, bool):
         if expected not in (bool, object):
             raise _Invalid
