@@ -6,7 +6,6 @@ depth and node count."""
 from app.services.explore.chains import CHAIN_RELATIONS, relation_chain
 from app.services.explore.facets import (
     FACETS,
-    Facet,
     FacetResult,
     FacetValue,
     check_facets,
@@ -27,7 +26,6 @@ __all__ = [
     "GRAPH_TYPES",
     "TIMELINE_SORT",
     "Edge",
-    "Facet",
     "FacetResult",
     "FacetValue",
     "Graph",

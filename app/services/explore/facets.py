@@ -1,7 +1,7 @@
 """Facet counts: how many records have each value of a field or link, under the current
 filters; bounded by a value limit and a time budget per facet."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,17 +10,9 @@ from sqlalchemy.orm import Session
 
 from app.db import BudgetExceeded, time_budget
 from app.errors import BadQuery, ErrorDetail
-from app.models import Actor, Goal, Policy, PolicyActor, PolicyRegion, PolicyTopic, Region, Source
+from app.resources import Facet
 from app.services.resources import RESOURCES, ResourceName
 from app.vocabularies import label
-
-
-@dataclass(frozen=True)
-class Facet:
-    """How to count one facet: a query of (value, label, count) over a set of record ids."""
-
-    count: Callable[[Any], Any]  # record ids (None: all) -> select of (value, label, count)
-    description: str
 
 
 def _within(column: Any, ids: Any) -> Any:
@@ -29,87 +21,30 @@ def _within(column: Any, ids: Any) -> Any:
     return true() if ids is None else column.in_(ids)
 
 
-def _by_code(column: Any, model: Any) -> Callable[[Any], Any]:
-    def count(ids: Any) -> Any:
-        n = func.count().label("n")
+def facet_query(resource: ResourceName, facet: Facet, ids: Any) -> Select[Any]:
+    """(value, label, count) of one facet (its descriptor) over record ids (None: all)."""
+    owner = facet.owner if facet.owner is not None else RESOURCES[resource].model.id
+    # A link table may name a record several times; the record's own column, once.
+    n = (func.count(distinct(owner)) if facet.owner is not None else func.count()).label("n")
+    if facet.target is not None:
+        target = RESOURCES[facet.target]
+        linked = func.count(distinct(owner)).label("n")
         return (
-            select(column, literal(None).label("label"), n)
-            .where(_within(model.id, ids))
-            .group_by(column)
+            select(target.model.slug, target.label, linked)
+            .join(target.model, target.model.id == facet.column)
+            .where(_within(owner, ids))
+            .group_by(target.model.id, target.model.slug, target.label)
         )
-
-    return count
-
-
-def _by_year(column: Any, model: Any) -> Callable[[Any], Any]:
-    def count(ids: Any) -> Any:
-        year = extract("year", column).label("value")
-        n = func.count().label("n")
-        return (
-            select(year, literal(None).label("label"), n)
-            .where(_within(model.id, ids), column.is_not(None))
-            .group_by(year)
-        )
-
-    return count
+    value: Any = extract("year", facet.column).label("value") if facet.by_year else facet.column
+    query = select(value, literal(None).label("label"), n).where(_within(owner, ids))
+    if facet.by_year:
+        query = query.where(facet.column.is_not(None))
+    return query.group_by(value)
 
 
-def _linked(
-    link_column: Any, owner_column: Any, target: Any, target_label: Any
-) -> Callable[[Any], Select[Any]]:
-    def count(ids: Any) -> Select[Any]:
-        n = func.count(distinct(owner_column)).label("n")
-        return (
-            select(target.slug, target_label, n)
-            .join(target, target.id == link_column)
-            .where(_within(owner_column, ids))
-            .group_by(target.id, target.slug, target_label)
-        )
-
-    return count
-
-
-def _topics(ids: Any) -> Any:
-    n = func.count(distinct(PolicyTopic.policy_id)).label("n")
-    return (
-        select(PolicyTopic.topic, literal(None).label("label"), n)
-        .where(_within(PolicyTopic.policy_id, ids))
-        .group_by(PolicyTopic.topic)
-    )
-
-
+# The facets of each resource's lists, from its descriptor.
 FACETS: dict[ResourceName, dict[str, Facet]] = {
-    "policies": {
-        "kind": Facet(_by_code(Policy.kind, Policy), "policy kind"),
-        "status": Facet(_by_code(Policy.status, Policy), "status"),
-        "topic": Facet(_topics, "topic"),
-        "region": Facet(
-            _linked(PolicyRegion.region_id, PolicyRegion.policy_id, Region, Region.name),
-            "directly linked region",
-        ),
-        "actor": Facet(
-            _linked(PolicyActor.actor_id, PolicyActor.policy_id, Actor, Actor.name),
-            "linked actor",
-        ),
-        "year": Facet(_by_year(Policy.announced_earliest, Policy), "year announced"),
-    },
-    "actors": {
-        "kind": Facet(_by_code(Actor.kind, Actor), "actor kind"),
-        "region": Facet(_linked(Actor.region_id, Actor.id, Region, Region.name), "home region"),
-    },
-    "regions": {
-        "kind": Facet(_by_code(Region.kind, Region), "region kind"),
-    },
-    "goals": {
-        "status": Facet(_by_code(Goal.status, Goal), "goal status"),
-        "policy": Facet(_linked(Goal.policy_id, Goal.id, Policy, Policy.title), "owner policy"),
-        "actor": Facet(_linked(Goal.actor_id, Goal.id, Actor, Actor.name), "owner actor"),
-        "year": Facet(_by_year(Goal.deadline_earliest, Goal), "deadline year"),
-    },
-    "sources": {
-        "publisher": Facet(_by_code(Source.publisher, Source), "publisher"),
-        "language": Facet(_by_code(Source.language, Source), "language"),
-    },
+    name: resource.facets for name, resource in RESOURCES.items()
 }
 
 
@@ -160,7 +95,7 @@ def facet_counts(
         ids = filtered.with_only_columns(model.id).order_by(None)
     results: dict[str, FacetResult] = {}
     for name in dict.fromkeys(names):
-        query = FACETS[resource][name].count(ids)
+        query = facet_query(resource, FACETS[resource][name], ids)
         ordered = query.order_by(query.selected_columns[2].desc(), query.selected_columns[0])
         try:
             with time_budget(session, budget_ms):

@@ -4,31 +4,17 @@ is named and described to a person choosing between namesakes."""
 from dataclasses import dataclass
 from typing import Any
 
-from app.models import Actor, Goal, Policy, Region, Source
+from app.models import Actor, Source
+from app.resources import RESOURCES
 from app.services.resources import ResourceName
 from app.vocabularies import label
 
+# Entity types are the resource types, named by their singular ("policy": "Policy").
 TYPES: dict[str, tuple[str, ResourceName]] = {
-    "policy": ("Policy", "policies"),
-    "actor": ("Actor", "actors"),
-    "region": ("Region", "regions"),
-    "goal": ("Goal", "goals"),
-    "source": ("Source", "sources"),
+    r.singular: (r.singular.capitalize(), r.name) for r in RESOURCES.values()
 }
-MODELS: dict[str, Any] = {
-    "policy": Policy,
-    "actor": Actor,
-    "region": Region,
-    "goal": Goal,
-    "source": Source,
-}
-LABEL_COLUMNS: dict[str, Any] = {
-    "policy": Policy.title,
-    "actor": Actor.name,
-    "region": Region.name,
-    "goal": Goal.statement,
-    "source": Source.title,
-}
+MODELS: dict[str, Any] = {r.singular: r.model for r in RESOURCES.values()}
+LABEL_COLUMNS: dict[str, Any] = {r.singular: r.label for r in RESOURCES.values()}
 
 
 @dataclass(frozen=True)

@@ -8,16 +8,12 @@ from typing import Any
 from sqlalchemy import delete, event, insert, tuple_
 from sqlalchemy.orm import Session, UOWTransaction
 
-from app.models import Actor, Goal, Policy, Region, SearchDocument, Source
+from app.models import SearchDocument
+from app.resources import RESOURCES
 from app.services.search.text import document_text
 
-RECORD_TYPES: dict[str, type[Any]] = {
-    "policy": Policy,
-    "actor": Actor,
-    "region": Region,
-    "goal": Goal,
-    "source": Source,
-}
+# Every type of record is indexed, under its singular name.
+RECORD_TYPES: dict[str, type[Any]] = {r.singular: r.model for r in RESOURCES.values()}
 _TYPE_OF = {model: name for name, model in RECORD_TYPES.items()}
 
 

@@ -5,7 +5,10 @@ import re
 import unicodedata
 from typing import Any
 
-from app.models import Actor, Goal, Policy, Region, Source
+from app.resources import RESOURCES, SearchText
+
+# What each type of record's search document is made of, by model.
+SEARCH_TEXT: dict[type[Any], SearchText] = {r.model: r.search for r in RESOURCES.values()}
 
 WORD = re.compile(r"\w+")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]+")
@@ -38,31 +41,15 @@ def _join(*parts: Any) -> str:
 
 
 def document_text(record: Any) -> tuple[str, str]:
-    """(title, body) of a record's search document; the body ends with the title's and
-    body's words that carry diacritics, without them (see ``folded_words``)."""
-    title, body = _document_text(record)
+    """(title, body) of a record's search document (the columns its descriptor names); the
+    body ends with the title's and body's words that carry diacritics, without them (see
+    ``folded_words``)."""
+    search = SEARCH_TEXT[type(record)]
+    title = _join(getattr(record, search.title.key))
+    body = _join(*(getattr(record, column.key) for column in search.body))
     if folded := folded_words(f"{title} {body}"):
         body = f"{body} {folded}" if body else folded
     return title, body
-
-
-def _document_text(record: Any) -> tuple[str, str]:
-    if isinstance(record, Policy):
-        return _join(record.title), _join(
-            record.short_name, record.titles, record.summary, record.identifiers
-        )
-    if isinstance(record, Actor):
-        return _join(record.name), _join(
-            record.names, record.aliases, record.description, record.identifiers
-        )
-    if isinstance(record, Region):
-        return _join(record.name), _join(
-            record.names, record.aliases, record.iso_code, record.description
-        )
-    if isinstance(record, Goal):
-        return _join(record.statement), _join(record.metric, record.unit)
-    assert isinstance(record, Source)
-    return _join(record.title), _join(record.publisher, record.series, record.authors)
 
 
 def folded_words(text: str) -> str:
