@@ -22,7 +22,7 @@ from app.services import bundle as bundle_service
 from app.services import keys as key_service
 from app.services import migrations
 from app.services.bundle_files import read_bundle_path
-from app.services.citations import unverified_excerpts
+from app.services.citations import check_citations
 from app.services.installation import is_weak_secret
 
 SEED_PATH = migrations.PROJECT_ROOT / "seed_data"
@@ -314,15 +314,22 @@ def verify_citations(
     source: Annotated[str, typer.Argument(help="Slug of the source.")],
     text_file: Annotated[Path, typer.Argument(help="The source's full text.")],
 ) -> None:
-    """Check that every excerpt citing SOURCE occurs verbatim in TEXT_FILE."""
-    text = text_file.read_text(encoding="utf-8")
+    """Check that TEXT_FILE is SOURCE's text: its SHA-256 (if recorded) and every excerpt."""
+    content = text_file.read_bytes()
     with _session_factory()() as session:
         try:
-            checked, missing = unverified_excerpts(session=session, source_slug=source, text=text)
+            check = check_citations(session=session, source_slug=source, content=content)
         except PolicyDBError as error:
             _fail(error)
-    for item in missing:
+    if not check.digest_matches:
+        typer.echo(
+            f"SHA-256 MISMATCH {text_file} has {check.text_sha256}; "
+            f"source {source} records {check.recorded_sha256}",
+            err=True,
+        )
+    for item in check.missing:
         typer.echo(f"NOT FOUND {item}", err=True)
-    typer.echo(f"{checked - len(missing)} of {checked} excerpts found verbatim")
-    if missing:
+    found = check.checked - len(check.missing)
+    typer.echo(f"{found} of {check.checked} excerpts found verbatim")
+    if check.missing or not check.digest_matches:
         raise typer.Exit(1)

@@ -1,16 +1,17 @@
 """The `policydb` command, against real databases on both engines."""
 
+import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from app.cli import app
 from app.config import get_settings
-from app.models import HistoryEntry
+from app.models import HistoryEntry, Source
 from tests.conftest import Database
 
 runner = CliRunner()
@@ -81,11 +82,22 @@ def test_verify_citations_fails_on_other_text(
     code, out = run("verify-citations", "digichina-2020-12-21-ai-self-reliance", str(altered))
     assert code == 1
     assert "NOT FOUND" in out and "Lingang" in out
-    # Typographic quotes and whitespace are normalised, nothing else.
+    # The source records the SHA-256 of its text: any other bytes are named as a mismatch.
+    digest = hashlib.sha256(altered.read_bytes()).hexdigest()
+    assert f"SHA-256 MISMATCH {altered} has {digest}; source" in out
     plain = tmp_path / "plain.txt"
     plain.write_text(
         article_path.read_text().replace("\u2019", "'").replace("\u201c", '"').replace("\n", "  \n")
     )
+    code, out = run("verify-citations", "digichina-2020-12-21-ai-self-reliance", str(plain))
+    assert code == 1 and "SHA-256 MISMATCH" in out and "NOT FOUND" not in out
+    # Without a recorded digest, typographic quotes and whitespace are normalised, nothing else.
+    engine = cli_db.engine()
+    try:
+        with engine.begin() as connection:
+            connection.execute(update(Source).values(sha256=None))
+    finally:
+        engine.dispose()
     assert run("verify-citations", "digichina-2020-12-21-ai-self-reliance", str(plain))[0] == 0
 
 

@@ -228,10 +228,10 @@ def test_kill_mid_import_leaves_all_or_nothing(server: Server, tmp_path: Path) -
 
     server.start()
     total = httpx.get(server.base + "/api/v1/policies", params={"limit": 0}).json()["total"]
-    assert total in (28, 28 + count)
+    assert total in (27, 27 + count)
     history = httpx.get(server.base + "/api/v1/changes", params={"limit": 1000}).json()["items"]
     crash_entries = [e for e in history if e["slug"].startswith("crash-")]
-    assert len(crash_entries) == (0 if total == 28 else count)
+    assert len(crash_entries) == (0 if total == 27 else count)
     engine = server.database.engine()
     try:
         with engine.connect() as connection:

@@ -34,7 +34,8 @@ def test_phrase_prefix_type_and_chinese(client: TestClient) -> None:
     assert "horizon-robotics" not in hits(client, "robot")
     assert set(hits(client, "tianjin", type="region")) == {"tianjin"}
     aidp = "new-generation-ai-development-plan"
-    assert hits(client, "新一代人工智能发展规划")[0] == aidp
+    assert hits(client, "新一代人工智能发展规划", type="policy")[0] == aidp
+    assert "state-council-2017-aidp" in hits(client, "新一代人工智能发展规划")  # its notice
     assert aidp in hits(client, "人工智能")  # a part of a Chinese name
     assert "tianjin" in hits(client, "天津")
 
@@ -144,10 +145,10 @@ def test_timeline_in_date_order_with_precision(client: TestClient) -> None:
 
 
 def test_timeline_filters(client: TestClient) -> None:
-    tianjin = client.get("/api/v1/timeline", params={"region": "CN-TJ"}).json()["items"]
-    assert [(e["date"], e["event"]) for e in tianjin] == [
-        ("2019", "policy_announced"),
-        ("2020", "goal_deadline"),
+    shanghai = client.get("/api/v1/timeline", params={"region": "CN-SH"}).json()["items"]
+    assert [(e["date"], e["event"]) for e in shanghai] == [
+        ("2013", "policy_announced"),
+        ("2019-07-27", "policy_announced"),
     ]
     window = client.get("/api/v1/timeline", params={"from": "2019-07", "to": "2019-07"}).json()
     assert {e["date"][:4] for e in window["items"]} == {"2019"}  # "2019" overlaps July 2019

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from app.services import documents
 from tests.conftest import assert_problem
 
-HUBS = [("regions", "cn"), ("actors", "chinese-government")]
+HUBS = [("regions", "cn"), ("actors", "state-council")]
 
 
 @pytest.mark.parametrize(("resource", "key"), HUBS)

@@ -112,15 +112,15 @@ def test_every_write_is_in_the_history(client: TestClient, auth: dict[str, str])
 def test_link_changes_and_force_deletes_are_recorded(
     client: TestClient, auth: dict[str, str]
 ) -> None:
-    url = "/api/v1/policies/tianjin-100bn-rmb-ai-fund"
+    url = "/api/v1/policies/apple-guizhou-data-center"
     policy = client.get(url).json()
     policy["topics"] = ["investment"]
     client.put(url, json=policy, headers=auth)
     assert set(history(client, url)[0]["fields"]) == {"topics"}
-    client.delete("/api/v1/actors/world-intelligence-congress-2019?force=true", headers=auth)
+    client.delete("/api/v1/actors/guizhou-cloud-big-data?force=true", headers=auth)
     change = history(client, url)[0]
     assert change["action"] == "update" and set(change["fields"]) == {"actors"}
-    assert "world-intelligence-congress-2019" in str(change["fields"]["actors"]["old"])
+    assert "guizhou-cloud-big-data" in str(change["fields"]["actors"]["old"])
 
 
 def test_as_of_reads_the_past(client: TestClient, auth: dict[str, str]) -> None:
