@@ -17,7 +17,7 @@ from app.config import Settings, get_settings
 from app.db import make_engine, make_session_factory
 from app.errors import PolicyDBError
 from app.models import Source
-from app.schemas.bundle import Bundle
+from app.resources.registry import Bundle
 from app.services import bundle as bundle_service
 from app.services import keys as key_service
 from app.services import migrations

@@ -15,7 +15,7 @@ from app.api.reconcile_cors import ReconcileCORS
 from app.api.routes import admin, bundle, explore, linked, meta, reconcile, records, sources
 from app.config import Settings, get_settings
 from app.db import make_engine, make_session_factory
-from app.schemas.bundle import Bundle
+from app.resources.registry import Bundle
 
 DESCRIPTION = """
 A structured, cited database of public policy: **policies** (plans, laws, measures, funds,

@@ -1,5 +1,6 @@
 """Actors: governments, ministries, companies, universities and people behind policies."""
 
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import selectinload
 
 from app.models import Actor, Citation
@@ -18,8 +19,72 @@ from app.resources.descriptor import (
     timestamps,
     within_region,
 )
-from app.schemas.actor import ActorOut, ActorRecord
+from app.schemas.common import (
+    RECORD_READ_ONLY,
+    Citations,
+    Identifiers,
+    LocalNames,
+    LongText,
+    RecordOut,
+    ShortTexts,
+    Slug,
+    Text,
+    WriteModel,
+)
+from app.schemas.links import EMBEDDED_LINKS, GoalRef, PolicyRef
 from app.vocabularies import ActorKind
+
+# The record's shapes: as written (POST/PUT bodies, bundles) and as read (GET).
+
+
+class ActorRecord(WriteModel):
+    """An actor as written: in a POST/PUT body or an import bundle."""
+
+    READ_ONLY = RECORD_READ_ONLY | {
+        "children",
+        "policies",
+        "policies_total",
+        "goals",
+        "goals_total",
+    }
+
+    slug: Slug = Field(examples=["ministry-of-education"])
+    name: Text = Field(max_length=300, examples=["Ministry of Education"])
+    names: LocalNames = Field(
+        default_factory=dict, examples=[{"zh": "教育部", "zh-Latn-pinyin": "Jiàoyùbù"}]
+    )
+    aliases: ShortTexts = Field(default_factory=list, examples=[["MoE"]])
+    kind: ActorKind
+    region: Slug | None = Field(default=None, description="Slug of the actor's home region.")
+    parent: Slug | None = Field(default=None, description="Slug of the actor this one is part of.")
+    description: LongText | None = None
+    identifiers: Identifiers
+    citations: Citations
+
+
+class ActorRef(BaseModel):
+    slug: str
+    name: str
+    kind: str
+
+
+class ActorOut(RecordOut, ActorRecord):
+    READ_ONLY = frozenset()
+
+    children: list[ActorRef]
+    policies: list[PolicyRef] = Field(
+        description=f"The first {EMBEDDED_LINKS} policies this actor is linked to, by role; "
+        "all of them are paged from `GET /api/v1/actors/{key}/policies`."
+    )
+    policies_total: int = Field(description="How many policy links this actor has.")
+    goals: list[GoalRef] = Field(
+        description=f"The first {EMBEDDED_LINKS} goals this actor set; all of them are "
+        "listed by `GET /api/v1/goals?actor={key}`."
+    )
+    goals_total: int = Field(description="How many goals this actor set.")
+
+
+# The descriptor.
 
 ACTORS = Resource(
     name="actors",

@@ -5,7 +5,10 @@ new resource type (or reference, or link list) appears in all of them at once.
 """
 
 from graphlib import TopologicalSorter
-from typing import get_args
+from typing import Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, create_model
+from pydantic import Field as PydanticField
 
 from app.models import Citation
 from app.resources.actors import ACTORS
@@ -69,3 +72,25 @@ def references_to(holder: ResourceName, target: ResourceName) -> list[Reference]
 def links_to(holder: ResourceName, target: ResourceName) -> list[Links]:
     """The link lists of ``holder`` records whose links name a ``target`` record."""
     return [k for k in RESOURCES[holder].links if k.target == target]
+
+
+class BundleHeader(BaseModel):
+    """A policydb dataset. Records refer to each other by slug, in any order."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"$id": "urn:policydb:bundle:1", "title": "policydb bundle"},
+    )
+
+    format: Literal["policydb-bundle"] = "policydb-bundle"
+    version: Literal[1] = 1
+
+
+# The bundle: a whole dataset in one document, a list of records per resource type.
+_RECORD_LISTS: dict[str, Any] = {
+    name: (list[resource.record], PydanticField(default_factory=list))  # type: ignore[name-defined]
+    for name, resource in RESOURCES.items()
+}
+Bundle: type[BundleHeader] = create_model(
+    "Bundle", __base__=BundleHeader, __doc__=BundleHeader.__doc__, **_RECORD_LISTS
+)

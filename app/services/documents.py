@@ -33,8 +33,8 @@ from app.models import (
     Source,
 )
 from app.partial_dates import PartialDate
+from app.resources.sources import EMBEDDED_SUPPORTS
 from app.schemas.links import EMBEDDED_LINKS
-from app.schemas.source import EMBEDDED_SUPPORTS
 from app.services.embedded import support_counts, supported_facts
 from app.services.resources import RESOURCES, ResourceName
 from app.services.sqlite_documents import policy_documents

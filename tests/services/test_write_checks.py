@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import ErrorDetail, InvalidInput
 from app.resources import RESOURCES, WRITE_ORDER
-from app.schemas.region import RegionRecord
+from app.resources.regions import RegionRecord
 from app.services.bundle import import_bundle
 from app.services.changes import Change
 from app.services.records import get_record

@@ -17,7 +17,8 @@ from app.api.deps import (
 )
 from app.api.problems import problem_responses
 from app.errors import BadQuery, ErrorDetail, TooLarge
-from app.schemas.bundle import Bundle, ImportReport
+from app.resources.registry import Bundle
+from app.schemas.bundle import ImportReport
 from app.services.bundle import (
     import_bundle,
     iter_export_json,

@@ -14,7 +14,7 @@ from app.api.deps import (
 )
 from app.api.problems import problem_responses
 from app.resources import RESOURCES
-from app.schemas.source import SupportsPage
+from app.resources.sources import SupportsPage
 from app.services.documents import record_id
 from app.services.embedded import support_counts, supported_facts
 
