@@ -3,7 +3,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, RecordMixin, code
+from app.models.base import Record, code
 
 if TYPE_CHECKING:
     from app.models.citation import Citation
@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from app.models.region import Region
 
 
-class Actor(RecordMixin, Base):
+class Actor(Record):
     """Anyone behind or around a policy: party organs, ministries, people, firms, governments."""
 
     __tablename__ = "actors"

@@ -70,6 +70,13 @@ class RecordMixin:
         return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
 
 
+class Record(RecordMixin, Base):
+    """A top-level record (source, region, actor, policy, goal): what a resource descriptor's
+    model is."""
+
+    __abstract__ = True
+
+
 class PartialDateField:
     """Exposes the columns ``<name>_earliest`` and ``<name>_latest`` as one PartialDate."""
 

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, PartialDateField, RecordMixin, code
+from app.models.base import PartialDateField, Record, code
 
 if TYPE_CHECKING:
     from app.models.actor import Actor
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from app.models.policy import Policy
 
 
-class Goal(RecordMixin, Base):
+class Goal(Record):
     """A quantified target with a deadline, owned by a policy and/or an actor."""
 
     __tablename__ = "goals"

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, PartialDateField, RecordMixin, code
+from app.models.base import Base, PartialDateField, Record, code
 
 if TYPE_CHECKING:
     from app.models.actor import Actor
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from app.models.region import Region
 
 
-class Policy(RecordMixin, Base):
+class Policy(Record):
     """A plan, law, measure, fund, zone, sanction or initiative."""
 
     __tablename__ = "policies"

@@ -3,14 +3,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, RecordMixin, code
+from app.models.base import Record, code
 
 if TYPE_CHECKING:
     from app.models.citation import Citation
     from app.models.policy import PolicyRegion
 
 
-class Region(RecordMixin, Base):
+class Region(Record):
     """A place a policy applies to; regions form a tree (zone in city in country)."""
 
     __tablename__ = "regions"

@@ -4,13 +4,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, PartialDateField, RecordMixin
+from app.models.base import PartialDateField, Record
 
 if TYPE_CHECKING:
     from app.models.citation import Citation
 
 
-class Source(RecordMixin, Base):
+class Source(Record):
     """A document that states facts: every citation points at one."""
 
     __tablename__ = "sources"

@@ -16,6 +16,7 @@ from sqlalchemy.orm import InstrumentedAttribute, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
 from app.models import Citation
+from app.models.base import Record
 from app.schemas.common import WriteModel
 
 ResourceName = Literal["sources", "regions", "actors", "policies", "goals"]
@@ -221,7 +222,7 @@ class Resource:
 
     name: ResourceName
     singular: str
-    model: type[Any]
+    model: type[Record]
     record: type[WriteModel]  # the writable shape (POST/PUT bodies, bundles)
     document: type[BaseModel]  # the read shape (GET), as documented in the OpenAPI
     # The citation column naming a record of this type; None: not citable (sources).

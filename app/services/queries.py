@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import BadQuery, ErrorDetail
 from app.models import Region
+from app.models.base import Record
 from app.partial_dates import PartialDate
 from app.resources.descriptor import (
     Codes,
@@ -29,7 +30,6 @@ from app.resources.descriptor import (
 from app.services.paging import CursorCodec, PageResult, SortField, keyset_page, parse_sort
 from app.services.resources import (
     RESOURCES,
-    RecordModel,
     Resource,
     ResourceName,
 )
@@ -66,7 +66,7 @@ def _unknown(param: str, what: str, value: str) -> BadQuery:
     )
 
 
-def slug_id(session: Session, model: type[RecordModel], value: str, param: str, what: str) -> int:
+def slug_id(session: Session, model: type[Record], value: str, param: str, what: str) -> int:
     found = session.scalar(select(model.id).where(model.slug == value))
     if found is None:
         raise _unknown(param, what, value)

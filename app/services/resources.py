@@ -7,7 +7,6 @@ from typing import Any, get_args
 
 from pydantic import BaseModel
 
-from app.models import Actor, Goal, Policy, Region, Source
 from app.resources import RESOURCES, WRITE_ORDER, Resource, ResourceName
 from app.schemas.common import SLUG_PATTERN, WriteModel
 
@@ -35,7 +34,6 @@ def is_record_key(key: str) -> bool:
 
 
 # A row of any record type (all of them are RecordMixin: id, slug, timestamps).
-RecordModel = Source | Region | Actor | Policy | Goal
 
 
 def record_dump(resource: Resource, record: WriteModel) -> dict[str, Any]:

@@ -21,7 +21,7 @@ def _within(column: Any, ids: Any) -> Any:
     return true() if ids is None else column.in_(ids)
 
 
-def facet_query(resource: ResourceName, facet: Facet, ids: Any) -> Select[Any]:
+def facet_query(resource: ResourceName, facet: Facet, ids: Any) -> Select[Any, Any, Any]:
     """(value, label, count) of one facet (its descriptor) over record ids (None: all)."""
     owner = facet.owner if facet.owner is not None else RESOURCES[resource].model.id
     # A link table may name a record several times; the record's own column, once.

@@ -6,7 +6,7 @@ target database a chunk at a time. Columns come from the same mapping as the ORM
 import json
 import tempfile
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.orm import Session
@@ -230,7 +230,7 @@ class BulkWriter:
     def link_new_records(self, name: ResourceName) -> None:
         """Point new records at each other once all of them exist (parents, relations)."""
         if name in TREES and self.parents:
-            table: Table = RESOURCES[name].model.__table__
+            table = cast(Table, RESOURCES[name].model.__table__)
             statement = (
                 update(table)
                 .where(table.c.id == bindparam("b_id"))
