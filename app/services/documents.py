@@ -11,13 +11,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic_core import to_json
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
 from app.models import Region
 from app.services.read import DocumentReader
-from app.services.read.python_builder import IDS, Document, ancestor_rows
+from app.services.read.python_builder import IDS, AnySelect, Document, ancestor_rows
 from app.services.read.specs import (
     ACTOR_DOCUMENT,
     GOAL_DOCUMENT,
@@ -89,7 +89,7 @@ def render_page(items: Sequence[bytes], rest: dict[str, Any]) -> bytes:
     return b'{"items":[' + b",".join(items) + b"]" + (b"," + tail[1:] if rest else b"}")
 
 
-_ANCESTOR_ROWS: Select[Any] = select(
+_ANCESTOR_ROWS: AnySelect = select(
     Region.id, Region.parent_id, Region.slug, Region.name, Region.kind, Region.iso_code
 ).where(Region.id.in_(IDS))
 

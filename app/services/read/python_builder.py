@@ -46,6 +46,7 @@ Document = dict[str, Any]
 Row = Sequence[Any]
 Fetched = list[dict[int, Any]]  # per child of a scope: its value for each parent id
 Reader = Callable[[Row, Fetched], Any]
+AnySelect = Select[*tuple[Any, ...]]
 IDS: BindParameter[Any] = bindparam("ids", expanding=True)
 _CHUNK = 500  # ids per IN (...) list
 
@@ -167,7 +168,7 @@ def _item(item: tuple[Field, ...] | Field, scope: _Scope) -> Reader:
     return _object(item, scope) if isinstance(item, tuple) else _reader(item, scope)
 
 
-def _run(session: Session, statement: Select[Any], ids: list[int]) -> list[Row]:
+def _run(session: Session, statement: AnySelect, ids: list[int]) -> list[Row]:
     rows: list[Row] = []
     for start in range(0, len(ids), _CHUNK):
         rows.extend(session.execute(statement, {"ids": ids[start : start + _CHUNK]}).all())
@@ -222,7 +223,7 @@ class _Count:
 
 
 def ancestor_rows(
-    session: Session, statement: Select[Any], starts: dict[int, int | None]
+    session: Session, statement: AnySelect, starts: dict[int, int | None]
 ) -> dict[int, list[Row]]:
     """For each id of ``starts`` (id -> parent id), the rows above it, outermost first.
 
