@@ -305,3 +305,126 @@ def test_a_misspelt_column_fails_when_the_builders_are_made(session: Session) ->
             DocumentPlan(spec)
         with pytest.raises(KeyError):
             documents_sql(spec, dialect)
+
+
+PIN = 800_000
+
+
+def _pinned_records(session: Session) -> None:
+    """One record of each resource with plain values, for JSON pinned below."""
+    _add(session, Source, [{"id": PIN, "slug": "pin-s", "title": "S", "authors": ["A", "B"],
+                            **_dates("published", 2), **STAMPS}])  # fmt: skip
+    _add(session, Region, [
+        {"id": PIN, "slug": "pin-r0", "name": "R0", "kind": "country", "iso_code": "XQ",
+         "names": {"en": "R"}, **STAMPS},
+        {"id": PIN + 1, "slug": "pin-r1", "name": "R1", "kind": "city", "parent_id": PIN,
+         **STAMPS},
+    ])  # fmt: skip
+    _add(session, Actor, [{"id": PIN, "slug": "pin-a", "name": "A", "kind": "ministry",
+                           "region_id": PIN + 1, "aliases": ["a"], **STAMPS}])  # fmt: skip
+    _add(session, Policy, [
+        {"id": PIN + n, "slug": f"pin-p{n}", "title": f"P{n}", "kind": "plan",
+         "status": "in_force", "titles": {"zh": "中"} if n else {},
+         "identifiers": [{"value": "1", "scheme": "doc"}] if n else [],
+         "money_amount": Decimal("2500000.50") if n else None, "money_currency": "CNY",
+         **_dates("announced", n), **STAMPS}
+        for n in range(2)
+    ])  # fmt: skip
+    _add(session, PolicyTopic, [{"policy_id": PIN + 1, "topic": "ai"}])
+    _add(session, PolicyActor, [{"id": PIN, "policy_id": PIN + 1, "actor_id": PIN,
+                                 "role": "issuer"}])  # fmt: skip
+    _add(session, PolicyRegion, [{"id": PIN, "policy_id": PIN + 1, "region_id": PIN + 1,
+                                  "role": "jurisdiction"}])  # fmt: skip
+    _add(session, PolicyRelation, [{"id": PIN, "policy_id": PIN + 1, "related_policy_id": PIN,
+                                    "relation": "implements"}])  # fmt: skip
+    _add(session, Goal, [{"id": PIN, "slug": "pin-g", "statement": "G", "policy_id": PIN + 1,
+                          "actor_id": PIN, "status": "set", "stage": 1,
+                          "target_value": Decimal("0.000001"), "baseline_value": Decimal(100),
+                          **_dates("deadline", 1), **STAMPS}])  # fmt: skip
+    _add(session, Citation, [
+        {"source_id": PIN, "policy_actor_id": PIN, "paragraph": 3, "excerpt": "x"},
+        {"source_id": PIN, "policy_id": PIN + 1, "section": "Intro"},
+        {"source_id": PIN, "goal_id": PIN, "note": "n"},
+    ])  # fmt: skip
+
+
+# The documents of _pinned_records, as every builder on every engine writes them.
+PINNED: dict[tuple[str, int], str] = {
+    ("actors", PIN): (
+        '{"slug":"pin-a","name":"A","names":{},"aliases":["a"],"kind":"ministry",'
+        '"region":"pin-r1","parent":null,"description":null,"identifiers":[],'
+        '"citations":[],"id":800000,"created_at":"2026-01-02T03:04:05.000120Z",'
+        '"updated_at":"2026-01-02T03:04:05Z","children":[],'
+        '"policies":[{"policy":"pin-p1","title":"P1","role":"issuer"}],'
+        '"policies_total":1,"goals":[{"slug":"pin-g","statement":"G",'
+        '"deadline":"2019-02","stage":1}],"goals_total":1}'
+    ),
+    ("goals", PIN): (
+        '{"slug":"pin-g","statement":"G","policy":"pin-p1","actor":"pin-a","metric":null,'
+        '"target_value":"0.000001","unit":null,"baseline_value":"100",'
+        '"deadline":"2019-02","stage":1,"status":"set","citations":[{"source":"pin-s",'
+        '"section":null,"paragraph":null,"excerpt":null,"note":"n","source_title":"S"}],'
+        '"id":800000,"created_at":"2026-01-02T03:04:05.000120Z",'
+        '"updated_at":"2026-01-02T03:04:05Z","owners":{"policy_title":"P1",'
+        '"actor_name":"A"}}'
+    ),
+    ("policies", PIN): (
+        '{"slug":"pin-p0","title":"P0","short_name":null,"titles":{},"kind":"plan",'
+        '"status":"in_force","summary":null,"identifiers":[],"announced":"2019",'
+        '"in_force_from":null,"in_force_to":null,"money":null,"topics":[],"actors":[],'
+        '"regions":[],"related":[],"citations":[],"id":800000,'
+        '"created_at":"2026-01-02T03:04:05.000120Z","updated_at":"2026-01-02T03:04:05Z",'
+        '"related_from":[{"policy":"pin-p1","title":"P1","role":"implements"}],'
+        '"goals":[]}'
+    ),
+    ("policies", PIN + 1): (
+        '{"slug":"pin-p1","title":"P1","short_name":null,"titles":{"zh":"中"},'
+        '"kind":"plan","status":"in_force","summary":null,"identifiers":[{"scheme":"doc",'
+        '"value":"1"}],"announced":"2019-02","in_force_from":null,"in_force_to":null,'
+        '"money":{"amount":"2500000.5","currency":"CNY","approximate":false},'
+        '"topics":["ai"],"actors":[{"actor":"pin-a","role":"issuer",'
+        '"citations":[{"source":"pin-s","section":null,"paragraph":3,"excerpt":"x",'
+        '"note":null,"source_title":"S"}],"actor_name":"A"}],'
+        '"regions":[{"region":"pin-r1","role":"jurisdiction","citations":[],'
+        '"region_name":"R1"}],"related":[{"policy":"pin-p0","relation":"implements",'
+        '"citations":[],"policy_title":"P0"}],"citations":[{"source":"pin-s",'
+        '"section":"Intro","paragraph":null,"excerpt":null,"note":null,'
+        '"source_title":"S"}],"id":800001,"created_at":"2026-01-02T03:04:05.000120Z",'
+        '"updated_at":"2026-01-02T03:04:05Z","related_from":[],"goals":[{"slug":"pin-g",'
+        '"statement":"G","deadline":"2019-02","stage":1}]}'
+    ),
+    ("regions", PIN): (
+        '{"slug":"pin-r0","name":"R0","names":{"en":"R"},"aliases":[],"kind":"country",'
+        '"iso_code":"XQ","parent":null,"description":null,"citations":[],"id":800000,'
+        '"created_at":"2026-01-02T03:04:05.000120Z","updated_at":"2026-01-02T03:04:05Z",'
+        '"ancestors":[],"children":[{"slug":"pin-r1","name":"R1","kind":"city",'
+        '"iso_code":null}],"policies":[],"policies_total":0}'
+    ),
+    ("regions", PIN + 1): (
+        '{"slug":"pin-r1","name":"R1","names":{},"aliases":[],"kind":"city",'
+        '"iso_code":null,"parent":"pin-r0","description":null,"citations":[],"id":800001,'
+        '"created_at":"2026-01-02T03:04:05.000120Z","updated_at":"2026-01-02T03:04:05Z",'
+        '"ancestors":[{"slug":"pin-r0","name":"R0","kind":"country","iso_code":"XQ"}],'
+        '"children":[],"policies":[{"policy":"pin-p1","title":"P1",'
+        '"role":"jurisdiction"}],"policies_total":1}'
+    ),
+    ("sources", PIN): (
+        '{"slug":"pin-s","title":"S","publisher":null,"series":null,"authors":["A","B"],'
+        '"url":null,"published":"2020-02-29","language":null,"sha256":null,"id":800000,'
+        '"created_at":"2026-01-02T03:04:05.000120Z","updated_at":"2026-01-02T03:04:05Z",'
+        '"supports":[{"type":"policy_actor","record":"pin-p1","link":"issuer: pin-a",'
+        '"section":null,"paragraph":3,"excerpt":"x","note":null},{"type":"policy",'
+        '"record":"pin-p1","link":null,"section":"Intro","paragraph":null,"excerpt":null,'
+        '"note":null},{"type":"goal","record":"pin-g","link":null,"section":null,'
+        '"paragraph":null,"excerpt":null,"note":"n"}],"supports_total":3}'
+    ),
+}
+
+
+@pytest.mark.parametrize("resource", list(_READERS))
+def test_pinned_documents(session: Session, resource: ResourceName) -> None:
+    _pinned_records(session)
+    ids = [key for name, key in PINNED if name == resource]
+    expected = [PINNED[resource, key].encode() for key in ids]
+    assert _database_json(session, resource, ids) == expected
+    assert _python_json(session, resource, ids) == expected
