@@ -604,7 +604,8 @@ def run_postgres(
             answers = policydb_queries(server, with_deep_cursor(server, fx), queries, opts, wrk)
         return {"scale": label, "import": imported, "queries": answers}
     finally:
-        _pg_admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not opts.keep:
+            _pg_admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # --- floor ----------------------------------------------------------------------------------------
