@@ -8,7 +8,7 @@ constructing them costs more than running them.
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -57,8 +57,8 @@ def date_text(earliest: Any, latest: Any) -> str | None:
 
 
 def timestamp_text(value: datetime) -> str:
-    # Exactly as the schemas write a datetime (pydantic's JSON form).
-    return to_json(value).decode()[1:-1]
+    # As pydantic writes a datetime, in UTC whatever the session's time zone ("...Z").
+    return to_json(value.astimezone(UTC)).decode()[1:-1]
 
 
 def decimal_text(value: Decimal | None) -> str | None:
