@@ -65,7 +65,9 @@ def main(argv: list[str] | None = None) -> int:
         help="also load Datasette's table view (flat rows) for get, page and deep",
     )
     parser.add_argument(
-        "--keep", action="store_true", help="keep the SQLite databases under bench/work/"
+        "--keep",
+        action="store_true",
+        help="keep the SQLite databases under bench/work/ and the PostgreSQL database",
     )
     parser.add_argument(
         "--generate-only",

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from app.resources import RESOURCE_NAMES, RESOURCES, WRITE_ORDER, referrers
-from app.services.documents import _BUILDERS
+from app.services.documents import _READERS
 from app.services.explore import FACETS
 from app.services.queries import SORT_FIELDS
 
@@ -18,7 +18,7 @@ DERIVED_TABLES: dict[str, Mapping[Any, Any]] = {
     "RESOURCES": RESOURCES,
     "SORT_FIELDS": SORT_FIELDS,
     "FACETS": FACETS,
-    "document builders": _BUILDERS,
+    "document readers": _READERS,
 }
 
 

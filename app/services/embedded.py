@@ -4,7 +4,7 @@ and the policies linked to a region or an actor."""
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, func, select
+from sqlalchemy import BindParameter, Subquery, bindparam, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from app.models import (
@@ -22,30 +22,42 @@ Document = dict[str, Any]
 _IDS: BindParameter[Any] = bindparam("ids", expanding=True)
 
 
-def _supports_query() -> Any:
-    """A source's citations, with what each one cites (a record, or a link and its ends)."""
+def _supports() -> Subquery:
+    """Every citation with what it cites: ``type`` (policy, actor, region, goal, or a link:
+    policy_actor, policy_region, policy_relation), ``record`` (the slug of the record, or of
+    the link's policy) and ``link`` ("role: slug" of the link's other end)."""
     ends = {name: aliased(Policy) for name in ("actor_link", "region_link", "relation", "target")}
     linked_actor, linked_region = aliased(Actor), aliased(Region)
+    cited = (
+        (Citation.policy_actor_id, "policy_actor", ends["actor_link"].slug),
+        (Citation.policy_region_id, "policy_region", ends["region_link"].slug),
+        (Citation.policy_relation_id, "policy_relation", ends["relation"].slug),
+        (Citation.policy_id, "policy", Policy.slug),
+        (Citation.actor_id, "actor", Actor.slug),
+        (Citation.region_id, "region", Region.slug),
+    )
+    links = (
+        (Citation.policy_actor_id, PolicyActor.role, linked_actor.slug),
+        (Citation.policy_region_id, PolicyRegion.role, linked_region.slug),
+        (Citation.policy_relation_id, PolicyRelation.relation, ends["target"].slug),
+    )
     return (
         select(
             Citation.id,
+            Citation.source_id,
+            case(*((owner.is_not(None), kind) for owner, kind, _ in cited), else_="goal").label(
+                "type"
+            ),
+            case(*((owner.is_not(None), slug) for owner, _, slug in cited), else_=Goal.slug).label(
+                "record"
+            ),
+            case(*((owner.is_not(None), kind + ": " + slug) for owner, kind, slug in links)).label(
+                "link"
+            ),
             Citation.section,
             Citation.paragraph,
             Citation.excerpt,
             Citation.note,
-            PolicyActor.role.label("actor_role"),
-            ends["actor_link"].slug.label("actor_link_policy"),
-            linked_actor.slug.label("actor_link_actor"),
-            PolicyRegion.role.label("region_role"),
-            ends["region_link"].slug.label("region_link_policy"),
-            linked_region.slug.label("region_link_region"),
-            PolicyRelation.relation.label("relation"),
-            ends["relation"].slug.label("relation_policy"),
-            ends["target"].slug.label("relation_target"),
-            Policy.slug.label("policy"),
-            Actor.slug.label("actor"),
-            Region.slug.label("region"),
-            Goal.slug.label("goal"),
         )
         .outerjoin(PolicyActor, PolicyActor.id == Citation.policy_actor_id)
         .outerjoin(ends["actor_link"], ends["actor_link"].id == PolicyActor.policy_id)
@@ -60,13 +72,20 @@ def _supports_query() -> Any:
         .outerjoin(Actor, Actor.id == Citation.actor_id)
         .outerjoin(Region, Region.id == Citation.region_id)
         .outerjoin(Goal, Goal.id == Citation.goal_id)
-        .where(Citation.source_id == bindparam("source_id"), Citation.id > bindparam("after"))
-        .order_by(Citation.id)
-        .limit(bindparam("limit"))
+        .subquery("supports")
     )
 
 
-_SUPPORTS = _supports_query()
+# What a source supports, as its document embeds it (app/services/read/specs.py) and as the
+# supports pages list it: the columns after id and source_id are a SupportedFact's fields.
+SUPPORTS = _supports()
+_FACT_KEYS = [column.key for column in SUPPORTS.c][2:]
+_SUPPORTS_PAGE = (
+    select(SUPPORTS)
+    .where(SUPPORTS.c.source_id == bindparam("source_id"), SUPPORTS.c.id > bindparam("after"))
+    .order_by(SUPPORTS.c.id)
+    .limit(bindparam("limit"))
+)
 _SUPPORT_COUNTS = (
     select(Citation.source_id, func.count())
     .where(Citation.source_id.in_(_IDS))
@@ -74,49 +93,17 @@ _SUPPORT_COUNTS = (
 )
 
 
-def _fact(row: Any) -> Document:
-    """A citation as a SupportedFact (app/schemas/source.py)."""
-    if row.actor_role is not None:
-        kind, record, link = (
-            "policy_actor",
-            row.actor_link_policy,
-            (row.actor_role, row.actor_link_actor),
-        )
-    elif row.region_role is not None:
-        kind, record = "policy_region", row.region_link_policy
-        link = (row.region_role, row.region_link_region)
-    elif row.relation is not None:
-        kind, record, link = (
-            "policy_relation",
-            row.relation_policy,
-            (row.relation, row.relation_target),
-        )
-    else:
-        kind, record = next(
-            (k, getattr(row, k)) for k in ("policy", "actor", "region", "goal") if getattr(row, k)
-        )
-        link = None
-    return {
-        "type": kind,
-        "record": record,
-        "link": f"{link[0]}: {link[1]}" if link else None,
-        "section": row.section,
-        "paragraph": row.paragraph,
-        "excerpt": row.excerpt,
-        "note": row.note,
-    }
-
-
 def supported_facts(
     session: Session, source_id: int, *, after: int = 0, limit: int
 ) -> tuple[list[Document], int | None]:
     """A page of what a source supports, by citation id, and the id to continue after."""
     rows = session.execute(
-        _SUPPORTS, {"source_id": source_id, "after": after, "limit": limit + 1}
+        _SUPPORTS_PAGE, {"source_id": source_id, "after": after, "limit": limit + 1}
     ).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    return [_fact(r) for r in rows], (rows[-1].id if more else None)
+    facts = [{key: row._mapping[key] for key in _FACT_KEYS} for row in rows]
+    return facts, (rows[-1].id if more else None)
 
 
 def support_counts(session: Session, source_ids: Sequence[int]) -> dict[int, int]:

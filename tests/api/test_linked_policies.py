@@ -4,8 +4,9 @@ totals; /{key}/policies pages through all of them, so a hub's document stays sma
 import pytest
 from fastapi.testclient import TestClient
 
-from app.services import documents
+from app.services.resources import ResourceName
 from tests.conftest import assert_problem
+from tests.embedding_limits import embed_at_most
 
 HUBS = [("regions", "cn"), ("actors", "state-council")]
 
@@ -32,10 +33,10 @@ def test_linked_policies_page_through_every_link(
 
 @pytest.mark.parametrize(("resource", "key"), HUBS)
 def test_a_hub_embeds_only_its_first_links(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch, resource: str, key: str
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, resource: ResourceName, key: str
 ) -> None:
     full = client.get(f"/api/v1/{resource}/{key}").json()
-    monkeypatch.setattr(documents, "EMBEDDED_LINKS", 2)
+    embed_at_most(monkeypatch, resource, 2)
     record = client.get(f"/api/v1/{resource}/{key}").json()
     first = client.get(f"/api/v1/{resource}/{key}/policies?limit=2").json()
     assert record["policies"] == first["items"] == full["policies"][:2]
@@ -50,7 +51,7 @@ def test_an_actor_embeds_only_its_first_goals(
     actors = client.get("/api/v1/actors?limit=200").json()["items"]
     actor = max(actors, key=lambda a: a["goals_total"])
     assert actor["goals_total"] == len(actor["goals"]) >= 2
-    monkeypatch.setattr(documents, "EMBEDDED_LINKS", 1)
+    embed_at_most(monkeypatch, "actors", 1)
     record = client.get(f"/api/v1/actors/{actor['slug']}").json()
     assert record["goals"] == actor["goals"][:1]
     assert record["goals_total"] == actor["goals_total"]

@@ -3,8 +3,8 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from app.services import documents
 from tests.conftest import assert_problem
+from tests.embedding_limits import embed_at_most
 
 ARTICLE = "digichina-2020-12-21-ai-self-reliance"
 
@@ -28,7 +28,7 @@ def test_supports_pages_through_every_fact(client: TestClient) -> None:
 def test_a_source_embeds_at_most_the_first_facts(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(documents, "EMBEDDED_SUPPORTS", 10)
+    embed_at_most(monkeypatch, "sources", 10)
     source = client.get(f"/api/v1/sources/{ARTICLE}").json()
     first = client.get(f"/api/v1/sources/{ARTICLE}/supports?limit=10").json()
     assert source["supports"] == first["items"]
