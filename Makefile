@@ -42,8 +42,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The coverage floor: about two points under what the whole suite reaches on both engines.
-COVERAGE_FLOOR := 90
+# The coverage floor: about two points under what the whole suite reaches (95.7% on both
+# engines, 95.5% on SQLite alone, branches counted).
+COVERAGE_FLOOR := 94
 
 pytest: $(STAMP)
 	$(BIN)/pytest --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)

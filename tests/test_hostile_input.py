@@ -434,9 +434,10 @@ def test_graphml_is_well_formed_even_for_stored_control_characters(
 def limited_client(
     database: Database, session_factory: sessionmaker[Session]
 ) -> Iterator[TestClient]:
-    """An app that allows 3 requests, then 1 every 2 seconds, per client."""
+    """An app that allows 3 requests, then 1 every 20 seconds, per client (slow enough that a
+    loaded machine, or coverage measurement, never refills a token between requests)."""
     limited = create_app(
-        Settings(database_url=database.url, rate_limit_per_second=0.5, rate_limit_burst=3)
+        Settings(database_url=database.url, rate_limit_per_second=0.05, rate_limit_burst=3)
     )
     limited.dependency_overrides[get_session_factory] = lambda: session_factory
     with TestClient(limited, raise_server_exceptions=False) as client:
