@@ -4,9 +4,9 @@ from dataclasses import replace
 
 import pytest
 
+from app.resources.document import Embedded
 from app.services import documents
 from app.services.read import DocumentReader
-from app.services.read.spec import Embedded
 from app.services.resources import ResourceName
 
 

@@ -3,7 +3,8 @@
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import selectinload
 
-from app.models import Actor, Citation
+import app.resources.document as doc
+from app.models import Actor, Citation, Goal, PolicyActor, Region
 from app.resources.descriptor import (
     Codes,
     Facet,
@@ -84,6 +85,39 @@ class ActorOut(RecordOut, ActorRecord):
     goals_total: int = Field(description="How many goals this actor set.")
 
 
+# The read document (GET), declared once: app/services/read builds it in Python and SQL.
+
+ACTOR_DOCUMENT = doc.DocumentSpec(
+    Actor,
+    (
+        doc.Text("slug"),
+        doc.Text("name"),
+        doc.JsonObject("names"),
+        doc.JsonList("aliases"),
+        doc.Text("kind"),
+        doc.Reference("region", "region_id", Region),
+        doc.Reference("parent", "parent_id", Actor),
+        doc.Text("description"),
+        doc.IDENTIFIERS,
+        doc.Citations("actor_id"),
+        *doc.RECORD_TAIL,
+        doc.Embedded(
+            "children",
+            Actor,
+            "parent_id",
+            ("name", "id"),
+            (doc.Text("slug"), doc.Text("name"), doc.Text("kind")),
+        ),
+        doc.Embedded(
+            "policies", PolicyActor, "actor_id", ("id",), doc.LINKED_POLICY, limit=EMBEDDED_LINKS
+        ),
+        doc.Count("policies_total", PolicyActor, "actor_id"),
+        doc.Embedded("goals", Goal, "actor_id", ("id",), doc.GOAL_REF, limit=EMBEDDED_LINKS),
+        doc.Count("goals_total", Goal, "actor_id"),
+    ),
+)
+
+
 # The descriptor.
 
 ACTORS = Resource(
@@ -97,6 +131,7 @@ ACTORS = Resource(
     search=SearchText(
         Actor.name, (Actor.names, Actor.aliases, Actor.description, Actor.identifiers)
     ),
+    document_spec=ACTOR_DOCUMENT,
     facets={
         "kind": Facet("actor kind", Actor.kind),
         "region": Facet("home region", Actor.region_id, target="regions"),

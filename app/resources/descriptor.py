@@ -17,6 +17,7 @@ from sqlalchemy.orm.interfaces import LoaderOption
 
 from app.models import Citation
 from app.models.base import Record
+from app.resources.document import DocumentSpec
 from app.schemas.common import WriteModel
 
 ResourceName = Literal["sources", "regions", "actors", "policies", "goals"]
@@ -230,6 +231,8 @@ class Resource:
     label: Column  # what names a record to people (a title or name), beside its slug
     search: SearchText
     facets: dict[str, Facet]
+    # The read document: what a GET answers with, field by field (app/resources/document.py).
+    document_spec: DocumentSpec
     sortable: dict[str, Sortable]
     # The filters of its list, by query parameter, in the order they are documented.
     filters: dict[str, Filter]

@@ -3,7 +3,8 @@
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy.orm import selectinload
 
-from app.models import Citation, Goal
+import app.resources.document as doc
+from app.models import Actor, Citation, Goal, Policy
 from app.resources.descriptor import (
     DateBound,
     EndsOnOrAfter,
@@ -77,6 +78,35 @@ class GoalOut(RecordOut, GoalRecord):
     owners: GoalOwners
 
 
+# The read document (GET), declared once: app/services/read builds it in Python and SQL.
+
+GOAL_DOCUMENT = doc.DocumentSpec(
+    Goal,
+    (
+        doc.Text("slug"),
+        doc.Text("statement"),
+        doc.Reference("policy", "policy_id", Policy),
+        doc.Reference("actor", "actor_id", Actor),
+        doc.Text("metric"),
+        doc.Amount("target_value"),
+        doc.Text("unit"),
+        doc.Amount("baseline_value"),
+        doc.PartialDate("deadline"),
+        doc.Integer("stage"),
+        doc.Text("status"),
+        doc.Citations("goal_id"),
+        *doc.RECORD_TAIL,
+        doc.Nested(
+            "owners",
+            (
+                doc.Reference("policy_title", "policy_id", Policy, "title"),
+                doc.Reference("actor_name", "actor_id", Actor, "name"),
+            ),
+        ),
+    ),
+)
+
+
 # The descriptor.
 
 GOALS = Resource(
@@ -88,6 +118,7 @@ GOALS = Resource(
     cited_as=Citation.goal_id,
     label=Goal.statement,
     search=SearchText(Goal.statement, (Goal.metric, Goal.unit)),
+    document_spec=GOAL_DOCUMENT,
     facets={
         "status": Facet("goal status", Goal.status),
         "policy": Facet("owner policy", Goal.policy_id, target="policies"),

@@ -4,7 +4,18 @@ from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import case, func
 from sqlalchemy.orm import selectinload
 
-from app.models import Citation, Policy, PolicyActor, PolicyRegion, PolicyRelation, PolicyTopic
+import app.resources.document as doc
+from app.models import (
+    Actor,
+    Citation,
+    Goal,
+    Policy,
+    PolicyActor,
+    PolicyRegion,
+    PolicyRelation,
+    PolicyTopic,
+    Region,
+)
 from app.resources.descriptor import (
     Codes,
     DateBound,
@@ -147,6 +158,87 @@ class PolicySummary(BaseModel):
     title: str
 
 
+# The read document (GET), declared once: app/services/read builds it in Python and SQL.
+
+POLICY_DOCUMENT = doc.DocumentSpec(
+    Policy,
+    (
+        doc.Text("slug"),
+        doc.Text("title"),
+        doc.Text("short_name"),
+        doc.JsonObject("titles"),
+        doc.Text("kind"),
+        doc.Text("status"),
+        doc.Text("summary"),
+        doc.IDENTIFIERS,
+        doc.PartialDate("announced"),
+        doc.PartialDate("in_force_from"),
+        doc.PartialDate("in_force_to"),
+        doc.Nested(
+            "money",
+            (
+                doc.Amount("amount", "money_amount"),
+                doc.Text("currency", "money_currency"),
+                doc.Boolean("approximate", "money_approximate"),
+            ),
+            unless_null=("money_amount", "money_currency"),
+        ),
+        doc.Embedded("topics", PolicyTopic, "policy_id", ("topic",), doc.Text("topic")),
+        doc.Embedded(
+            "actors",
+            PolicyActor,
+            "policy_id",
+            ("position", "id"),
+            (
+                doc.Reference("actor", "actor_id", Actor),
+                doc.Text("role"),
+                doc.Citations("policy_actor_id"),
+                doc.Reference("actor_name", "actor_id", Actor, "name"),
+            ),
+        ),
+        doc.Embedded(
+            "regions",
+            PolicyRegion,
+            "policy_id",
+            ("position", "id"),
+            (
+                doc.Reference("region", "region_id", Region),
+                doc.Text("role"),
+                doc.Citations("policy_region_id"),
+                doc.Reference("region_name", "region_id", Region, "name"),
+            ),
+        ),
+        doc.Embedded(
+            "related",
+            PolicyRelation,
+            "policy_id",
+            ("position", "id"),
+            (
+                doc.Reference("policy", "related_policy_id", Policy),
+                doc.Text("relation"),
+                doc.Citations("policy_relation_id"),
+                doc.Reference("policy_title", "related_policy_id", Policy, "title"),
+            ),
+        ),
+        doc.Citations("policy_id"),
+        *doc.RECORD_TAIL,
+        doc.Embedded(
+            "related_from",
+            PolicyRelation,
+            "related_policy_id",
+            ("id",),
+            (
+                doc.Reference("policy", "policy_id", Policy),
+                doc.Reference("title", "policy_id", Policy, "title"),
+                doc.Text("role", "relation"),
+            ),
+        ),
+        # Unstaged goals last on every engine (SQLite sorts NULL first, PostgreSQL last).
+        doc.Embedded("goals", Goal, "policy_id", (doc.NullsLast("stage"), "id"), doc.GOAL_REF),
+    ),
+)
+
+
 # The descriptor.
 
 # When a policy is in force: from its stated start or else from its announcement, unless it is
@@ -167,6 +259,7 @@ POLICIES = Resource(
     search=SearchText(
         Policy.title, (Policy.short_name, Policy.titles, Policy.summary, Policy.identifiers)
     ),
+    document_spec=POLICY_DOCUMENT,
     facets={
         "kind": Facet("policy kind", Policy.kind),
         "status": Facet("status", Policy.status),

@@ -3,7 +3,8 @@
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import selectinload
 
-from app.models import Citation, Region
+import app.resources.document as doc
+from app.models import Citation, PolicyRegion, Region
 from app.resources.descriptor import (
     Codes,
     Facet,
@@ -76,6 +77,31 @@ class RegionOut(RecordOut, RegionRecord):
     policies_total: int = Field(description="How many policy links this region has.")
 
 
+# The read document (GET), declared once: app/services/read builds it in Python and SQL.
+
+REGION_DOCUMENT = doc.DocumentSpec(
+    Region,
+    (
+        doc.Text("slug"),
+        doc.Text("name"),
+        doc.JsonObject("names"),
+        doc.JsonList("aliases"),
+        doc.Text("kind"),
+        doc.Text("iso_code"),
+        doc.Reference("parent", "parent_id", Region),
+        doc.Text("description"),
+        doc.Citations("region_id"),
+        *doc.RECORD_TAIL,
+        doc.Ancestors("ancestors", "parent_id", doc.REGION_REF),
+        doc.Embedded("children", Region, "parent_id", ("name", "id"), doc.REGION_REF),
+        doc.Embedded(
+            "policies", PolicyRegion, "region_id", ("id",), doc.LINKED_POLICY, limit=EMBEDDED_LINKS
+        ),
+        doc.Count("policies_total", PolicyRegion, "region_id"),
+    ),
+)
+
+
 # The descriptor.
 
 REGIONS = Resource(
@@ -89,6 +115,7 @@ REGIONS = Resource(
     search=SearchText(
         Region.name, (Region.names, Region.aliases, Region.iso_code, Region.description)
     ),
+    document_spec=REGION_DOCUMENT,
     facets={"kind": Facet("region kind", Region.kind)},
     sortable={
         **timestamps(Region),

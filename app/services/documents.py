@@ -1,7 +1,8 @@
 """Read documents: the JSON a GET answers with, declared once per resource.
 
-Each resource's document is a spec (app/services/read/specs.py). Lists and GETs take their
-JSON from the database itself (one statement per page of ids, on SQLite and PostgreSQL alike);
+Each resource's document is a spec (``document_spec`` in app/resources/<name>.py). Lists
+and GETs take their JSON from the database itself (one statement per page of ids, on SQLite
+and PostgreSQL alike);
 ``documents`` builds the same documents as dicts, from a few Core queries per page, for the
 callers that work on values (exports, MCP, reconciliation). ``tests/api/test_documents.py``
 holds the builders together, byte for byte.
@@ -18,13 +19,6 @@ from app.errors import NotFound
 from app.models import Region
 from app.services.read import DocumentReader
 from app.services.read.python_builder import IDS, AnySelect, Document, ancestor_rows
-from app.services.read.specs import (
-    ACTOR_DOCUMENT,
-    GOAL_DOCUMENT,
-    POLICY_DOCUMENT,
-    REGION_DOCUMENT,
-    SOURCE_DOCUMENT,
-)
 from app.services.resources import RESOURCES, ResourceName
 
 __all__ = [
@@ -40,11 +34,7 @@ __all__ = [
 ]
 
 _READERS: dict[ResourceName, DocumentReader] = {
-    "policies": DocumentReader(POLICY_DOCUMENT),
-    "goals": DocumentReader(GOAL_DOCUMENT),
-    "actors": DocumentReader(ACTOR_DOCUMENT),
-    "regions": DocumentReader(REGION_DOCUMENT),
-    "sources": DocumentReader(SOURCE_DOCUMENT),
+    name: DocumentReader(resource.document_spec) for name, resource in RESOURCES.items()
 }
 
 

@@ -4,81 +4,21 @@ and the policies linked to a region or an actor."""
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BindParameter, Subquery, bindparam, case, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import BindParameter, bindparam, func, select
+from sqlalchemy.orm import Session
 
 from app.models import (
-    Actor,
     Citation,
-    Goal,
     Policy,
     PolicyActor,
     PolicyRegion,
-    PolicyRelation,
-    Region,
 )
+from app.resources.sources import SUPPORTS
 
 Document = dict[str, Any]
 _IDS: BindParameter[Any] = bindparam("ids", expanding=True)
 
 
-def _supports() -> Subquery:
-    """Every citation with what it cites: ``type`` (policy, actor, region, goal, or a link:
-    policy_actor, policy_region, policy_relation), ``record`` (the slug of the record, or of
-    the link's policy) and ``link`` ("role: slug" of the link's other end)."""
-    ends = {name: aliased(Policy) for name in ("actor_link", "region_link", "relation", "target")}
-    linked_actor, linked_region = aliased(Actor), aliased(Region)
-    cited = (
-        (Citation.policy_actor_id, "policy_actor", ends["actor_link"].slug),
-        (Citation.policy_region_id, "policy_region", ends["region_link"].slug),
-        (Citation.policy_relation_id, "policy_relation", ends["relation"].slug),
-        (Citation.policy_id, "policy", Policy.slug),
-        (Citation.actor_id, "actor", Actor.slug),
-        (Citation.region_id, "region", Region.slug),
-    )
-    links = (
-        (Citation.policy_actor_id, PolicyActor.role, linked_actor.slug),
-        (Citation.policy_region_id, PolicyRegion.role, linked_region.slug),
-        (Citation.policy_relation_id, PolicyRelation.relation, ends["target"].slug),
-    )
-    return (
-        select(
-            Citation.id,
-            Citation.source_id,
-            case(*((owner.is_not(None), kind) for owner, kind, _ in cited), else_="goal").label(
-                "type"
-            ),
-            case(*((owner.is_not(None), slug) for owner, _, slug in cited), else_=Goal.slug).label(
-                "record"
-            ),
-            case(*((owner.is_not(None), kind + ": " + slug) for owner, kind, slug in links)).label(
-                "link"
-            ),
-            Citation.section,
-            Citation.paragraph,
-            Citation.excerpt,
-            Citation.note,
-        )
-        .outerjoin(PolicyActor, PolicyActor.id == Citation.policy_actor_id)
-        .outerjoin(ends["actor_link"], ends["actor_link"].id == PolicyActor.policy_id)
-        .outerjoin(linked_actor, linked_actor.id == PolicyActor.actor_id)
-        .outerjoin(PolicyRegion, PolicyRegion.id == Citation.policy_region_id)
-        .outerjoin(ends["region_link"], ends["region_link"].id == PolicyRegion.policy_id)
-        .outerjoin(linked_region, linked_region.id == PolicyRegion.region_id)
-        .outerjoin(PolicyRelation, PolicyRelation.id == Citation.policy_relation_id)
-        .outerjoin(ends["relation"], ends["relation"].id == PolicyRelation.policy_id)
-        .outerjoin(ends["target"], ends["target"].id == PolicyRelation.related_policy_id)
-        .outerjoin(Policy, Policy.id == Citation.policy_id)
-        .outerjoin(Actor, Actor.id == Citation.actor_id)
-        .outerjoin(Region, Region.id == Citation.region_id)
-        .outerjoin(Goal, Goal.id == Citation.goal_id)
-        .subquery("supports")
-    )
-
-
-# What a source supports, as its document embeds it (app/services/read/specs.py) and as the
-# supports pages list it: the columns after id and source_id are a SupportedFact's fields.
-SUPPORTS = _supports()
 _FACT_KEYS = [column.key for column in SUPPORTS.c][2:]
 _SUPPORTS_PAGE = (
     select(SUPPORTS)

@@ -28,11 +28,11 @@ from app.models import (
     Region,
     Source,
 )
+from app.resources.document import DocumentSpec, Embedded, Reference, Text
 from app.resources.sources import EMBEDDED_SUPPORTS
 from app.schemas.links import EMBEDDED_LINKS
 from app.services.documents import _READERS
 from app.services.read.python_builder import DocumentPlan
-from app.services.read.spec import DocumentSpec, Embedded, Reference, Text
 from app.services.read.sql_builder import documents_sql, json_documents
 from app.services.resources import ResourceName
 

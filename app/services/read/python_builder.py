@@ -17,7 +17,7 @@ from sqlalchemy import BindParameter, ColumnElement, FromClause, Select, bindpar
 from sqlalchemy.orm import Session
 
 from app.partial_dates import PartialDate as PartialDateValue
-from app.services.read.spec import (
+from app.resources.document import (
     MAX_DEPTH,
     Amount,
     Ancestors,
@@ -112,6 +112,13 @@ def _object(fields: tuple[Field, ...], scope: _Scope) -> Reader:
 
 
 def _reader(field: Field, scope: _Scope) -> Reader:
+    if isinstance(field, Nested | Citations | Embedded | Count | Ancestors):
+        return _composite_reader(field, scope)
+    return _column_reader(field, scope)
+
+
+def _column_reader(field: Field, scope: _Scope) -> Reader:
+    """A reader of a value on the document's own row (or a row it references)."""
     match field:
         case Text() | Integer() | Boolean() | JsonObject():
             i = scope.column(field.name)
@@ -134,6 +141,12 @@ def _reader(field: Field, scope: _Scope) -> Reader:
         case Reference():
             i = scope.reference(field)
             return lambda row, _: row[i]
+    raise TypeError(f"not a document field: {field!r}")
+
+
+def _composite_reader(field: Field, scope: _Scope) -> Reader:
+    """A reader of a nested object, or of rows fetched for the whole page (lists, counts)."""
+    match field:
         case Nested():
             build = _object(field.fields, scope)
             guards = [scope.column(name) for name in field.unless_null]

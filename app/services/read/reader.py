@@ -5,8 +5,8 @@ from collections.abc import Sequence
 from pydantic_core import to_json
 from sqlalchemy.orm import Session
 
+from app.resources.document import DocumentSpec
 from app.services.read.python_builder import Document, DocumentPlan
-from app.services.read.spec import DocumentSpec
 from app.services.read.sql_builder import documents_sql, json_documents
 
 

@@ -19,8 +19,7 @@ from sqlalchemy import FromClause, Subquery
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
-from app.services.read.dialects import PostgresJson, SqliteJson, SqlJson
-from app.services.read.spec import (
+from app.resources.document import (
     MAX_DEPTH,
     Amount,
     Ancestors,
@@ -43,6 +42,7 @@ from app.services.read.spec import (
     join_key,
     table_of,
 )
+from app.services.read.dialects import PostgresJson, SqliteJson, SqlJson
 
 
 class Inexact(Exception):
@@ -124,6 +124,12 @@ class _Writer:
         return self.field(item, scope, own_row=False)
 
     def field(self, field: Field, scope: _Scope, *, own_row: bool) -> str:
+        if isinstance(field, Nested | Citations | Embedded | Count | Ancestors):
+            return self.composite(field, scope, own_row=own_row)
+        return self.column(field, scope, own_row=own_row)
+
+    def column(self, field: Field, scope: _Scope, *, own_row: bool) -> str:
+        """SQL for a value on the row (or a row it references)."""
         sql = self.sql
         match field:
             case Text():
@@ -149,6 +155,12 @@ class _Writer:
                 return sql.partial_date(scope.column(field.earliest), scope.column(field.latest))
             case Reference():
                 return sql.text(scope.reference(field))
+        raise TypeError(f"not a document field: {field!r}")
+
+    def composite(self, field: Field, scope: _Scope, *, own_row: bool) -> str:
+        """SQL for a nested object, a list of related rows or a count."""
+        sql = self.sql
+        match field:
             case Nested():
                 value = self.fields(field.fields, scope, own_row=own_row)
                 guards = [f"{scope.column(name)} IS NOT NULL" for name in field.unless_null]

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import FromClause
 
-from app.models import Citation, Source
+from app.models import Citation, Policy, Source
 
 # A table a field reads from: a mapped model, or a selectable (a subquery with named columns).
 Rows = type[Any] | FromClause
@@ -220,3 +220,22 @@ def references(fields: "tuple[Field, ...] | Field") -> list[Reference]:
 def join_key(reference: Reference) -> tuple[str, str]:
     """References through the same foreign key to the same table share one join."""
     return reference.via, reference.to.__tablename__
+
+
+# Pieces several documents share.
+
+RECORD_TAIL: tuple[Field, ...] = (Integer("id"), Timestamp("created_at"), Timestamp("updated_at"))
+GOAL_REF: tuple[Field, ...] = (
+    Text("slug"),
+    Text("statement"),
+    PartialDate("deadline"),
+    Integer("stage"),
+)
+REGION_REF: tuple[Field, ...] = (Text("slug"), Text("name"), Text("kind"), Text("iso_code"))
+# A policy as a region or actor lists it: the first EMBEDDED_LINKS links, in link order.
+LINKED_POLICY: tuple[Field, ...] = (
+    Reference("policy", "policy_id", Policy),
+    Reference("title", "policy_id", Policy, "title"),
+    Text("role"),
+)
+IDENTIFIERS = JsonList("identifiers", keys=("scheme", "value"))
