@@ -30,12 +30,15 @@ class Goal(Record):
     target_value: Mapped[Decimal | None]
     unit: Mapped[str | None] = mapped_column(String(100))
     baseline_value: Mapped[Decimal | None]
+    baseline_date_earliest: Mapped[date | None]
+    baseline_date_latest: Mapped[date | None]
     deadline_earliest: Mapped[date | None]
     deadline_latest: Mapped[date | None]
     stage: Mapped[int | None]
     status: Mapped[str] = code()
 
     deadline = PartialDateField()
+    baseline_date = PartialDateField()
 
     policy: Mapped["Policy | None"] = relationship(back_populates="goals")
     actor: Mapped["Actor | None"] = relationship(back_populates="goals")

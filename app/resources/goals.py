@@ -53,6 +53,9 @@ class GoalRecord(WriteModel):
     target_value: DecimalValue | None = None
     unit: SafeText | None = Field(default=None, max_length=100, examples=["persons"])
     baseline_value: DecimalValue | None = None
+    baseline_date: PartialDateValue | None = Field(
+        default=None, description="When the baseline value was measured or stated."
+    )
     deadline: PartialDateValue | None = None
     stage: int | None = Field(
         default=None, ge=1, le=MAX_INT, description="Order of the stage in a staged plan."
@@ -91,6 +94,7 @@ GOAL_DOCUMENT = doc.DocumentSpec(
         doc.Amount("target_value"),
         doc.Text("unit"),
         doc.Amount("baseline_value"),
+        doc.PartialDate("baseline_date"),
         doc.PartialDate("deadline"),
         doc.Integer("stage"),
         doc.Text("status"),

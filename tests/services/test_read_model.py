@@ -361,7 +361,7 @@ PINNED: dict[tuple[str, int], str] = {
     ),
     ("goals", PIN): (
         '{"slug":"pin-g","statement":"G","policy":"pin-p1","actor":"pin-a","metric":null,'
-        '"target_value":"0.000001","unit":null,"baseline_value":"100",'
+        '"target_value":"0.000001","unit":null,"baseline_value":"100","baseline_date":null,'
         '"deadline":"2019-02","stage":1,"status":"set","citations":[{"source":"pin-s",'
         '"section":null,"paragraph":null,"excerpt":null,"note":"n","source_title":"S"}],'
         '"id":800000,"created_at":"2026-01-02T03:04:05.000120Z",'
