@@ -28,6 +28,7 @@ from app.schemas.bundle import (
 from app.services.documents import documents
 from app.services.imports import (
     CHUNK,
+    LISTED,
     MAX_DEPTH,
     BundleInput,
     ImportMode,
@@ -182,10 +183,12 @@ def import_bundle(
     progress: Progress | None = None,
     changed_by: str = "import",
     chunk_size: int = CHUNK,
+    listed: int = LISTED,
 ) -> ImportReport:
     """Validate and apply a whole bundle in one transaction (rolled back on a dry run).
 
-    ``data`` is a parsed document or a BundleInput (a JSON file or body, streamed).
+    ``data`` is a parsed document or a BundleInput (a JSON file or body, streamed). The
+    report lists the first ``listed`` changed records field by field and counts them all.
     """
     bundle = as_bundle_input(data)
     if max_records is not None and (total := record_count(bundle)) > max_records:
@@ -199,6 +202,7 @@ def import_bundle(
             progress=progress,
             changed_by=changed_by,
             chunk_size=chunk_size,
+            listed=listed,
         )
     except InvalidInput as exc:
         session.rollback()

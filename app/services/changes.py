@@ -77,27 +77,6 @@ def _cited(
         yield "sources", citation.source, (*at, "citations", i, "source")
 
 
-def field_changes(
-    before: dict[str, Any], after: dict[str, Any]
-) -> tuple[dict[str, tuple[Any, Any]], list[str]]:
-    """field -> (old, new) of each field whose value differs between two record dumps, and
-    the fields left empty that held something (absent, null and [] are all empty)."""
-    changed: dict[str, tuple[Any, Any]] = {}
-    cleared: list[str] = []
-    for name in [*before, *(k for k in after if k not in before)]:
-        old, new = before.get(name), after.get(name)
-        if (_empty(old) and _empty(new)) or old == new:
-            continue
-        changed[name] = (old, new)
-        if _empty(new):
-            cleared.append(name)
-    return changed, cleared
-
-
-def _empty(value: Any) -> bool:
-    return value is None or value == [] or value == {}
-
-
 def merge_patch(target: Any, patch: Any) -> Any:
     """RFC 7396: ``patch`` applied to ``target``; null removes a key, lists replace lists."""
     if not isinstance(patch, dict):

@@ -21,8 +21,8 @@ from app.errors import ErrorDetail, InvalidInput, PreconditionFailed
 from app.models.base import RecordMixin, utcnow
 from app.resources import RESOURCES, WRITE_ORDER, ResourceName
 from app.schemas.bundle import FieldChange, RecordChange
-from app.services.changes import Change, Key, Location, field_changes, referenced_slugs
-from app.services.history import Written, write_history
+from app.services.changes import Change, Key, Location, referenced_slugs
+from app.services.history import Written, changed_fields, write_history
 from app.services.resources import record_dump
 from app.services.rows import stored_dumps, write_row
 from app.services.write_checks import LOOKUP, BatchChecks, MemoryBatch
@@ -63,13 +63,18 @@ class Outcome:
         self.changes_total += 1
         if len(self.changes) >= self.listed:
             return
-        changed, cleared = field_changes(before, after)
-        fields = {name: FieldChange(old=old, new=new) for name, (old, new) in changed.items()}
+        changed = changed_fields(before, after)
+        fields = {name: FieldChange(**change) for name, change in changed.items()}
+        cleared = [k for k, v in changed.items() if _empty(v["new"]) and not _empty(v["old"])]
         self.changes.append(
             RecordChange(
                 resource=resource, slug=slug, action=action, fields=fields, cleared=cleared
             )
         )
+
+
+def _empty(value: object) -> bool:
+    return value is None or value == [] or value == {}
 
 
 class Targets:
