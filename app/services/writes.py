@@ -21,6 +21,7 @@ from app.errors import ErrorDetail, InvalidInput, PreconditionFailed
 from app.models.base import RecordMixin, utcnow
 from app.resources import RESOURCES, WRITE_ORDER, ResourceName
 from app.schemas.bundle import FieldChange, RecordChange
+from app.services import search as search  # registers the search documents' flush hook
 from app.services.changes import Change, Key, Location, referenced_slugs
 from app.services.history import Written, changed_fields, write_history
 from app.services.resources import record_dump
