@@ -386,6 +386,9 @@ def export(
     ] = None,
 ) -> None:
     """Export the whole database as a bundle."""
+    from sqlalchemy import select
+
+    from app.models import Source
     from app.services.bundle import iter_export_json, iter_export_yaml
     from app.services.bundle_files import write_csv_folder
     from app.services.datapackage import write_datapackage
@@ -400,6 +403,8 @@ def export(
         typer.echo(f"error: {out} exists and is not a folder", err=True)
         raise typer.Exit(2)
     with _session_factory()() as session:
+        # A database error (not migrated) must come before the bundle starts on stdout.
+        session.execute(select(Source.id).limit(1))
         if format in ("csv", "datapackage"):
             assert out is not None
             (write_csv_folder if format == "csv" else write_datapackage)(session, out)
