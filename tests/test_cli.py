@@ -264,7 +264,7 @@ def loaded_modules(*args: str, database_url: str) -> set[str]:
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
     )
-    return set(done.stdout.split()[-1:] and done.stdout.splitlines()[-1].split())
+    return set(done.stdout.splitlines()[-1].split())
 
 
 def test_help_and_keys_list_load_no_heavy_module(cli_db: Database) -> None:
