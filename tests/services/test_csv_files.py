@@ -47,9 +47,9 @@ def test_a_citation_row_for_a_link_lands_on_the_link(exported: Path, resource: s
     after, _ = read_csv_folder(exported)
     added = link_citations(after, "actors", ACTOR)[-1]
     assert added == {"source": ARTICLE, "excerpt": "self-reliance", "note": "n"}
-    policy_citations = [p for p in after["policies"] if p["slug"] == POLICY][0]["citations"]
+    policy_citations = next(p for p in after["policies"] if p["slug"] == POLICY)["citations"]
     assert len(policy_citations) == len(
-        [p for p in before["policies"] if p["slug"] == POLICY][0]["citations"]
+        next(p for p in before["policies"] if p["slug"] == POLICY)["citations"]
     )
 
 
