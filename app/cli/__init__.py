@@ -6,113 +6,29 @@ mistake (a missing file, a database not migrated, invalid input) is one line on 
 exit status 1, never a traceback; only a bug shows one.
 """
 
-import functools
 import json
 import sys
-from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from app.errors import PolicyDBError
+from app.cli.failures import group
+from app.cli.report import print_report
 
 if TYPE_CHECKING:
     from app.config import Settings
     from app.schemas.bundle import ImportReport
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SEED_PATH = PROJECT_ROOT / "seed_data"
 PROGRESS_THRESHOLD = 1000  # records; smaller imports finish before a bar would help
-SHOWN_ERRORS = 20  # problems printed (the count says how many there were)
-PLAN_RECORDS = 10  # changed records the terminal report shows (--report json: all listed)
-PLAN_FIELDS = 6  # fields shown per changed record
-UPGRADE_HINT = "run `policydb db upgrade` first"
 
 
-def _fail(error: PolicyDBError) -> None:
-    typer.echo(f"error: {error.detail}", err=True)
-    for item in error.errors[:SHOWN_ERRORS]:
-        where = f"{item.file}:{item.line} " if item.file else ""
-        slug = f" [{item.slug}]" if item.slug else ""
-        typer.echo(f"  {where}{item.pointer or '/'}{slug}: {item.detail}", err=True)
-    if (more := max(error.errors_total, len(error.errors)) - SHOWN_ERRORS) > 0:
-        typer.echo(f"  ... and {more} more", err=True)
-    raise typer.Exit(1)
-
-
-def _database_problem(error: Exception) -> str:
-    """A database error in user terms: a schema not migrated says how to migrate it."""
-    from app.config import get_settings
-    from app.db import make_engine
-    from app.services import migrations
-
-    first_line = str(getattr(error, "orig", error)).strip().splitlines()[0]
-    url = get_settings().database_url
-    try:
-        current = migrations.current_revision(make_engine(url))
-        head = migrations.head_revision(url)
-    except Exception:
-        return f"the database cannot be used: {first_line}"
-    if current != head:
-        state = "not migrated" if current is None else f"at revision {current}, not {head}"
-        return f"the database is {state}; {UPGRADE_HINT}"
-    return f"the database refused: {first_line}"
-
-
-def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Run a command, turning a user's mistake into one line on stderr and exit status 1."""
-
-    @functools.wraps(command)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except PolicyDBError as error:
-            _fail(error)
-        except OSError as error:  # a missing file, a folder for a file, a port in use
-            where = f"{error.filename}: " if error.filename else ""
-            typer.echo(f"error: {where}{error.strerror or error}", err=True)
-        except Exception as error:
-            message = _known_problem(error)
-            if message is None:
-                raise  # a bug: the traceback is worth having
-            typer.echo(f"error: {message}", err=True)
-        raise typer.Exit(1)
-
-    return run
-
-
-def _known_problem(error: Exception) -> str | None:
-    """What to tell the user about an error of the database, a migration or the settings."""
-    from pydantic import ValidationError
-    from sqlalchemy.exc import DBAPIError
-
-    if isinstance(error, DBAPIError):
-        return _database_problem(error)
-    if isinstance(error, ValidationError):  # a POLICYDB_* setting of the wrong form
-        first = error.errors()[0]
-        return f"setting POLICYDB_{str(first['loc'][0]).upper()}: {first['msg']}"
-    if type(error).__module__.startswith("alembic"):  # e.g. an unknown revision
-        return str(error)
-    return None
-
-
-class _Commands(typer.Typer):
-    """A Typer app whose commands report user errors in one line (see _user_errors)."""
-
-    def command(self, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
-        register = super().command(*args, **kwargs)
-        return lambda function: register(_user_errors(function))
-
-
-def _group(help_text: str) -> typer.Typer:
-    return _Commands(help=help_text, no_args_is_help=True, pretty_exceptions_enable=False)
-
-
-app = _group("policydb: a structured, cited database of public policy.")
-db_app = _group("Database migrations (Alembic).")
-keys_app = _group("API keys for writes.")
+app = group("policydb: a structured, cited database of public policy.")
+db_app = group("Database migrations (Alembic).")
+keys_app = group("API keys for writes.")
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 
@@ -264,37 +180,6 @@ def keys_revoke(name: str) -> None:
     typer.echo(f"revoked {name}")
 
 
-def _short(value: Any, width: int = 60) -> str:
-    if value is None or value == [] or value == {}:
-        return "(none)"
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _print_report(report: "ImportReport", as_json: bool = False) -> None:
-    """The counts, then the first changes like a plan (+ created, ~ updated, - deleted)."""
-    if as_json:
-        typer.echo(report.model_dump_json(indent=2))
-        return
-    prefix = "dry run: would have " if report.dry_run else ""
-    for name, counts in report.counts.items():
-        parts = ", ".join(f"{v} {k}" for k, v in counts.model_dump().items() if v)
-        typer.echo(f"{prefix}{name}: {parts or 'nothing'}")
-    marks = {"create": "+", "update": "~", "delete": "-"}
-    for change in report.changes[:PLAN_RECORDS]:
-        typer.echo(f"{marks[change.action]} {change.resource}/{change.slug}")
-        if change.action != "update":
-            continue
-        for field, values in list(change.fields.items())[:PLAN_FIELDS]:
-            typer.echo(f"    {field}: {_short(values.old)} -> {_short(values.new)}")
-        if len(change.fields) > PLAN_FIELDS:
-            typer.echo(f"    ... and {len(change.fields) - PLAN_FIELDS} more fields")
-    if (more := report.changes_total - min(len(report.changes), PLAN_RECORDS)) > 0:
-        typer.echo(f"... and {more} more changed records (--report json lists them in full)")
-    for warning in report.warnings:
-        typer.echo(f"warning: {warning}", err=True)
-
-
 def _seed(session: Any) -> "ImportReport":
     from app.services.bundle import import_bundle
     from app.services.bundle_files import read_bundle_path
@@ -307,7 +192,7 @@ def _seed(session: Any) -> "ImportReport":
 def seed() -> None:
     """Load seed_data/ (the article dataset) through the import path; twice changes nothing."""
     with _session_factory()() as session:
-        _print_report(_seed(session))
+        print_report(_seed(session))
 
 
 @app.command("import")
@@ -372,7 +257,7 @@ def import_(
             progress=progress,
             changed_by="cli",
         )
-    _print_report(report, as_json=report_format == "json")
+    print_report(report, as_json=report_format == "json")
 
 
 @app.command()
