@@ -2,8 +2,12 @@
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -163,3 +167,110 @@ def test_import_streams_json_files_and_reads_yaml_from_stdin(
     # A YAML flow mapping starts like JSON but is not: stdin falls back to YAML.
     code, out = run("import", "-", input="{regions: [{slug: mu, name: Mu, kind: country}]}")
     assert code == 0 and "regions: 1 created" in out
+
+
+def run_result(*args: str, input: str | None = None) -> Any:
+    return runner.invoke(app, list(args), input=input)
+
+
+def test_every_command_answers_bad_input_without_a_traceback(
+    cli_db: Database, tmp_path: Path
+) -> None:
+    """Each command, given a mistake a user makes, says so in a line or two and exits non-zero;
+    none lets an exception out (which would print a traceback)."""
+    missing = str(tmp_path / "missing.txt")
+    cases: list[list[str]] = [
+        # Against a database that has not been migrated.
+        ["keys", "list"],
+        ["keys", "create", "someone"],
+        ["keys", "revoke", "someone"],
+        ["seed"],
+        ["import", "-"],
+        ["export"],
+        ["verify-citations", "some-source", missing],
+        # Bad arguments and files, whatever the database.
+        ["serve", "--port", "not-a-port"],
+        ["serve", "--workers", "0"],
+        ["db", "upgrade", "no-such-revision"],
+        ["db", "downgrade", "no-such-revision"],
+        ["db", "current", "extra"],
+        ["import", missing],
+        ["import", "-", "--mode", "sideways"],
+        ["import", "-", "--report", "xml"],
+        ["export", "--format", "pdf"],
+        ["export", "--out", str(tmp_path / "no" / "such" / "dir.json")],
+        ["mcp", "extra"],
+        ["bundle-schema", "extra"],
+        ["verify-citations", "only-one-argument"],
+        ["no-such-command"],
+    ]
+    for args in cases:
+        if args == ["import", missing]:
+            run("db", "upgrade")  # the rest of the cases, on a migrated database
+        result = run_result(*args, input='{"regions": []}')
+        assert result.exit_code not in (0, None), args
+        assert result.exception is None or isinstance(result.exception, SystemExit), (
+            args,
+            result.exception,
+        )
+        assert "Traceback" not in result.output, args
+        assert result.output.strip(), args
+
+
+def test_an_unmigrated_database_says_how_to_migrate_it(cli_db: Database) -> None:
+    for args in (["keys", "list"], ["seed"], ["export"]):
+        code, out = run(*args)
+        assert code == 1
+        assert out.strip() == "error: the database is not migrated; run `policydb db upgrade` first"
+
+
+def test_a_missing_file_is_one_line(cli_db: Database, tmp_path: Path) -> None:
+    run("db", "upgrade")
+    code, out = run("verify-citations", "x", str(tmp_path / "missing.txt"))
+    assert (
+        code == 1 and out.strip() == f"error: {tmp_path / 'missing.txt'}: No such file or directory"
+    )
+
+
+def test_import_merge_and_its_reports(cli_db: Database) -> None:
+    run("db", "upgrade")
+    run("seed")
+    patch = json.dumps({"regions": [{"slug": "cn", "name": "China (PRC)"}]})
+    code, out = run("import", "-", "--mode", "merge", "--dry-run", input=patch)
+    assert code == 0, out
+    assert "dry run: would have regions: 1 updated" in out
+    assert '~ regions/cn\n    name: "China" -> "China (PRC)"' in out
+    code, out = run("import", "-", "--mode", "merge", "--report", "json", input=patch)
+    report = json.loads(out)
+    assert report["mode"] == "merge" and report["changes_total"] == 1
+    assert report["changes"][0]["fields"] == {"name": {"old": "China", "new": "China (PRC)"}}
+    bare = json.dumps({"regions": [{"slug": "cn", "name": "China", "kind": "country"}]})
+    code, out = run("import", "-", input=bare)
+    assert code == 0 and "warning: mode upsert replaces whole records" in out
+
+
+# Modules a command that needs none of them must not load (they made every command take
+# 1.5-4 s to start). Speed itself is measured in the benchmark, never in a timed test.
+HEAVY = ("fastapi", "uvicorn", "yaml", "ijson", "alembic", "pycountry", "app.resources")
+
+
+def loaded_modules(*args: str, database_url: str) -> set[str]:
+    script = (
+        "import sys\nfrom app.cli import app\n"
+        f"try:\n    app({list(args)!r})\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(sys.modules))"
+    )
+    env = {**os.environ, "POLICYDB_DATABASE_URL": database_url}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+    )
+    return set(done.stdout.splitlines()[-1].split())
+
+
+def test_help_and_keys_list_load_no_heavy_module(cli_db: Database) -> None:
+    run("db", "upgrade")
+    loaded = loaded_modules("--help", database_url=cli_db.url)
+    assert not loaded & {*HEAVY, "sqlalchemy", "app.config", "app.models"}
+    loaded = loaded_modules("keys", "list", database_url=cli_db.url)
+    assert "app.services.keys" in loaded  # the command did run
+    assert not loaded & {*HEAVY, "app.services.search", "app.services.bundle"}

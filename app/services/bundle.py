@@ -8,6 +8,7 @@ import io
 import json
 import logging
 from collections.abc import Iterator, Mapping
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,10 +18,17 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.errors import ErrorDetail, InvalidInput, TooLarge
-from app.schemas.bundle import BUNDLE_FORMAT, BUNDLE_VERSION, ImportCounts, ImportReport
+from app.schemas.bundle import (
+    BUNDLE_FORMAT,
+    BUNDLE_VERSION,
+    ImportCounts,
+    ImportReport,
+    RecordChange,
+)
 from app.services.documents import documents
 from app.services.imports import (
     CHUNK,
+    LISTED,
     MAX_DEPTH,
     BundleInput,
     ImportMode,
@@ -29,6 +37,7 @@ from app.services.imports import (
     json_bundle,
     run_import,
 )
+from app.services.imports.reading import check_json_keys, duplicate_key
 from app.services.resources import (
     RESOURCES,
     WRITE_ORDER,
@@ -50,7 +59,15 @@ MAX_YAML_VALUES = 500_000
 
 
 class BoundedYamlLoader(_YamlLoader):  # type: ignore[misc]
-    """YAML's safe subset, with integers of at most 100 digits (Python refuses longer)."""
+    """YAML's safe subset, with integers of at most 100 digits (Python refuses longer) and
+    numbers with a fraction read as decimals (as JSON's are: never through float)."""
+
+    def construct_exact_float(self, node: Any) -> Any:
+        text = str(node.value).replace("_", "")
+        try:
+            return Decimal(text) if Decimal(text).is_finite() else self.construct_yaml_float(node)
+        except InvalidOperation:  # .inf, .nan and sexagesimal 1:30.5 are YAML's own
+            return self.construct_yaml_float(node)
 
     def construct_bounded_int(self, node: Any) -> Any:
         if len(str(node.value)) > 100:
@@ -61,6 +78,26 @@ class BoundedYamlLoader(_YamlLoader):  # type: ignore[misc]
 
 
 BoundedYamlLoader.add_constructor("tag:yaml.org,2002:int", BoundedYamlLoader.construct_bounded_int)
+BoundedYamlLoader.add_constructor(
+    "tag:yaml.org,2002:float", BoundedYamlLoader.construct_exact_float
+)
+
+
+def _check_yaml_keys(node: Any) -> None:
+    """Refuse a mapping that repeats a key (PyYAML would keep the last), with its pointer."""
+    pending: list[tuple[Any, list[str | int]]] = [(node, [])]
+    while pending:
+        current, path = pending.pop()
+        if isinstance(current, yaml.MappingNode):
+            seen: set[Any] = set()
+            for key_node, value_node in current.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else repr(key_node)
+                if key in seen:
+                    raise duplicate_key(path, key)
+                seen.add(key)
+                pending.append((value_node, [*path, key]))
+        elif isinstance(current, yaml.SequenceNode):
+            pending.extend((item, [*path, i]) for i, item in enumerate(current.value))
 
 
 def check_yaml_shape(text: str | bytes, max_depth: int, max_values: int = MAX_YAML_VALUES) -> None:
@@ -93,11 +130,17 @@ def parse_bundle_text(
     """Parse a JSON or YAML document; a syntax error is an InvalidInput with its position."""
     try:
         if syntax == "json":
-            return json.loads(text)
+            data = json.loads(text, parse_float=Decimal)
+            check_json_keys(text)
+            return data
         check_yaml_shape(text, max_depth)
         loader = BoundedYamlLoader(text)
         try:
-            return loader.get_single_data()
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            _check_yaml_keys(node)
+            return loader.construct_document(node)
         finally:
             loader.dispose()
     except json.JSONDecodeError as exc:
@@ -140,10 +183,12 @@ def import_bundle(
     progress: Progress | None = None,
     changed_by: str = "import",
     chunk_size: int = CHUNK,
+    listed: int = LISTED,
 ) -> ImportReport:
     """Validate and apply a whole bundle in one transaction (rolled back on a dry run).
 
-    ``data`` is a parsed document or a BundleInput (a JSON file or body, streamed).
+    ``data`` is a parsed document or a BundleInput (a JSON file or body, streamed). The
+    report lists the first ``listed`` changed records field by field and counts them all.
     """
     bundle = as_bundle_input(data)
     if max_records is not None and (total := record_count(bundle)) > max_records:
@@ -157,6 +202,7 @@ def import_bundle(
             progress=progress,
             changed_by=changed_by,
             chunk_size=chunk_size,
+            listed=listed,
         )
     except InvalidInput as exc:
         session.rollback()
@@ -175,7 +221,23 @@ def import_bundle(
         dry_run=dry_run,
         mode=mode,
         counts={name: ImportCounts(**counts) for name, counts in outcome.counts.items()},
+        changes=outcome.changes,
+        changes_total=outcome.changes_total,
+        warnings=_warnings(mode, outcome.changes),
     )
+
+
+def _warnings(mode: ImportMode, changes: list[RecordChange]) -> list[str]:
+    """What a user may not have meant: an upsert clearing fields the bundle left out."""
+    clearing = [c for c in changes if c.action == "update" and c.cleared]
+    if mode != "upsert" or not clearing:
+        return []
+    listed = ", ".join(f"{c.resource}/{c.slug} ({', '.join(c.cleared)})" for c in clearing[:5])
+    more = f" and {len(clearing) - 5} more" if len(clearing) > 5 else ""
+    return [
+        f"mode upsert replaces whole records: it clears fields, links or citations the "
+        f"bundle leaves out, here {listed}{more}; mode merge keeps them"
+    ]
 
 
 logger = logging.getLogger(__name__)

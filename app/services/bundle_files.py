@@ -13,6 +13,7 @@ from typing import IO, Any, Literal
 from sqlalchemy.orm import Session
 
 from app.errors import ErrorDetail, InvalidInput, pointer
+from app.resources import RESOURCES, ResourceName
 from app.safe_text import csv_cell, unquote_csv_cell
 from app.services.bundle import SourceMap, iter_records, json_bundle_file, parse_bundle_text
 from app.services.imports import json_bundle
@@ -23,6 +24,7 @@ from app.services.tabular import (
     FILES,
     LINK_TABLES,
     RECORD_TABLES,
+    LinkTable,
     RecordTable,
 )
 
@@ -236,14 +238,9 @@ def _read_citations(
 ) -> None:
     """citations.csv's rows, added to the records and links they cite for."""
     for line, row in _rows(folder / f"{CITATIONS_FILE}.csv", errors):
-        resource, slug = row.get("resource") or "", row.get("record") or ""
-        cited = _citation_owner(index, resource, slug, row)
-        if cited is None:
-            errors.append(
-                ErrorDetail(
-                    "", f"citation of unknown {resource} {slug!r}", file="citations.csv", line=line
-                )
-            )
+        cited = _citation_owner(index, row)
+        if isinstance(cited, str):
+            errors.append(ErrorDetail("", cited, file="citations.csv", line=line))
             continue
         target, path = cited
         citations = target.setdefault("citations", [])
@@ -251,24 +248,49 @@ def _read_citations(
         citations.append({f: row[f] for f in CITATION_FIELDS if row.get(f)})
 
 
+# A citations.csv row's ``resource`` names a record file (``policies``), a record type
+# (``policy``) or a link file (``policy_actors``): each is read as the files it may mean.
+_CITED_FILES: dict[str, tuple[ResourceName, list[LinkTable]]] = {
+    **{
+        spelling: (name, [t for t in LINK_TABLES.values() if t.owner.name == name])
+        for name, table in RECORD_TABLES.items()
+        for spelling in (name, table.resource.singular)
+    },
+    **{name: (table.owner.name, [table]) for name, table in LINK_TABLES.items()},
+}
+
+
 def _citation_owner(
-    index: RecordIndex,
-    resource: str,
-    slug: str,
-    row: dict[str, str],
-) -> tuple[dict[str, Any], tuple[str | int, ...]] | None:
-    """The record or link a citations.csv row belongs to, and its place in the bundle."""
-    if resource in RECORD_TABLES:
-        found = index.get((resource, slug))
-        return (found[0], (resource, found[1])) if found else None
-    link_table = LINK_TABLES.get(resource)
-    if link_table and (found := index.get((link_table.owner.name, slug))):
-        owner, position = found
-        field, key, kind = link_table.links.field, link_table.links.key, link_table.links.kind
-        for i, link in enumerate(owner.get(field, [])):
-            if link[key] == row.get("link_target") and link[kind] == row.get("link_role"):
-                return link, (link_table.owner.name, position, field, i)
-    return None
+    index: RecordIndex, row: dict[str, str]
+) -> tuple[dict[str, Any], tuple[str | int, ...]] | str:
+    """The record or link a citations.csv row belongs to and its place in the bundle, or
+    why the row fits none. A row with ``link_target`` and ``link_role`` cites a link of the
+    record (whatever file ``resource`` names); one without them cites the record itself."""
+    resource, slug = row.get("resource") or "", row.get("record") or ""
+    link_target, link_role = row.get("link_target") or "", row.get("link_role") or ""
+    if resource not in _CITED_FILES:
+        return f"unknown resource {resource!r}; expected one of {sorted(FILES)}"
+    owner_name, link_tables = _CITED_FILES[resource]
+    found = index.get((owner_name, slug))
+    if found is None:
+        return f"citation of unknown {RESOURCES[owner_name].singular} {slug!r}"
+    owner, position = found
+    if not link_target and not link_role:
+        if resource in LINK_TABLES:
+            return "a citation of a link needs link_target and link_role"
+        return owner, (owner_name, position)
+    if not link_target or not link_role:
+        return "a citation of a link needs both link_target and link_role"
+    matches = [
+        (link, (owner_name, position, table.links.field, i))
+        for table in link_tables
+        for i, link in enumerate(owner.get(table.links.field, []))
+        if link[table.links.key] == link_target and link[table.links.kind] == link_role
+    ]
+    if len(matches) != 1:
+        what = "no link" if not matches else "more than one link"
+        return f"{what} of {slug!r} to {link_target!r} as {link_role!r} to attach the citation to"
+    return matches[0]
 
 
 def _unquoted(cell: str) -> str:

@@ -42,8 +42,49 @@ def referenced_slugs(change: Change) -> Iterable[tuple[ResourceName, str, Locati
     yield from _cited(getattr(record, "citations", ()), at)
 
 
+def raw_references(
+    name: ResourceName, item: dict[str, Any], at: Location
+) -> Iterable[tuple[ResourceName, str, Location]]:
+    """The references readable in a record that failed validation (the same places as
+    ``referenced_slugs``; whatever is not where a reference belongs is skipped)."""
+    spec = RESOURCES[name]
+    for reference in spec.references:
+        if isinstance(slug := item.get(reference.field), str):
+            yield reference.target, slug, (*at, reference.field)
+    for links in spec.links:
+        for i, link in enumerate(_list(item.get(links.field))):
+            if isinstance(link, dict):
+                if isinstance(slug := link.get(links.key), str):
+                    yield links.target, slug, (*at, links.field, i, links.key)
+                yield from _raw_cited(link.get("citations"), (*at, links.field, i))
+    yield from _raw_cited(item.get("citations"), at)
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _raw_cited(citations: Any, at: Location) -> Iterable[tuple[ResourceName, str, Location]]:
+    for i, citation in enumerate(_list(citations)):
+        if isinstance(citation, dict) and isinstance(source := citation.get("source"), str):
+            yield "sources", source, (*at, "citations", i, "source")
+
+
 def _cited(
     citations: Sequence[Citation], at: Location
 ) -> Iterable[tuple[ResourceName, str, Location]]:
     for i, citation in enumerate(citations):
         yield "sources", citation.source, (*at, "citations", i, "source")
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396: ``patch`` applied to ``target``; null removes a key, lists replace lists."""
+    if not isinstance(patch, dict):
+        return patch
+    merged = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = merge_patch(merged.get(key), value)
+    return merged

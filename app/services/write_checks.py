@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 from app.errors import ErrorDetail, ErrorList, pointer
 from app.models import Region
 from app.resources import RESOURCES, WRITE_ORDER, Reference, ResourceName
-from app.services.changes import Change, Key, Location, referenced_slugs
+from app.services.changes import Change, Key, Location, raw_references, referenced_slugs
 
 LOOKUP = 500  # slugs per IN (...) query
+LOOSE_REFERENCES = 10_000  # references kept of records left out of a batch
 
 
 # One message per rule: the API and the importer word each problem the same way.
@@ -135,6 +136,19 @@ class BatchChecks:
         self.renamed: set[Key] = set()  # the old slugs of renamed records
         self.parents: dict[ResourceName, dict[str, str | None]] = {name: {} for name in TREES}
         self.iso_codes: dict[str, tuple[str, Location]] = {}  # code -> region slug, location
+        # References of records left out of the batch (invalid, or a repeated slug): still
+        # checked, so that one pass reports every problem. Capped: they only make errors.
+        self.loose: list[tuple[ResourceName, str, Location, str]] = []
+
+    def refer_raw(self, name: ResourceName, item: object, at: Location) -> None:
+        """Note the references of a record that failed validation (those readable)."""
+        if isinstance(item, dict) and isinstance(slug := item.get("slug"), str):
+            self._loose(slug, raw_references(name, item, at))
+
+    def _loose(self, slug: str, refs: Iterable[tuple[ResourceName, str, Location]]) -> None:
+        for target, ref, where in refs:
+            if len(self.loose) < LOOSE_REFERENCES:
+                self.loose.append((target, ref, where, slug))
 
     def add(self, change: Change) -> bool:
         """Take in a valid record; False if it repeats a slug of the batch (it is left out)."""
@@ -142,6 +156,7 @@ class BatchChecks:
         first = self.batch.add(change)
         if first is not None:
             self.found.append(duplicate_slug(slug, at, first))
+            self._loose(slug, referenced_slugs(change))
             return False
         if change.existing is not None and change.existing.slug != slug:
             self.renamed.add((name, change.existing.slug))
@@ -160,7 +175,7 @@ class BatchChecks:
         return [
             *self.unknown_references(session, gone),
             *self.parent_loops(session),
-            *self.iso_codes_taken(session),
+            *self.iso_codes_taken(session, gone),
         ]
 
     def unknown_references(
@@ -178,12 +193,27 @@ class BatchChecks:
                     for s in slugs
                     if s not in found or s in freed or (name, s) in self.renamed
                 )
+        yield from self._loose_unknown(session, gone)
         if not unknown:
             return
         for change in self.batch.changes():  # a second read of the batch, on errors only
             for target, ref, at in referenced_slugs(change):
                 if (target, ref) in unknown:
                     yield unknown_reference(change.slug, at, target, ref)
+
+    def _loose_unknown(
+        self, session: Session, gone: Mapping[ResourceName, set[str]]
+    ) -> Iterator[ErrorDetail]:
+        """Unknown references of the records left out of the batch."""
+        wanted: dict[ResourceName, set[str]] = {}
+        for target, ref, _at, _slug in self.loose:
+            if (target, ref) not in self.invalid and self.batch.location(target, ref) is None:
+                wanted.setdefault(target, set()).add(ref)
+        found = {name: slug_ids(session, name, slugs) for name, slugs in wanted.items()}
+        for target, ref, at, slug in self.loose:
+            missing = ref not in found.get(target, {}) or ref in gone.get(target, set())
+            if ref in wanted.get(target, set()) and missing:
+                yield unknown_reference(slug, at, target, ref)
 
     def parent_loops(self, session: Session) -> Iterator[ErrorDetail]:
         """Records whose parent chain, as it will be once written, comes back to itself."""
@@ -205,15 +235,19 @@ class BatchChecks:
                 if (back_to := _loops_back(slug, parent_of)) is not None:
                     yield parent_loop(slug, self.batch.location(name, slug) or (), back_to)
 
-    def iso_codes_taken(self, session: Session) -> Iterator[ErrorDetail]:
-        """ISO codes the batch gives to a region that another region (not in it) holds."""
+    def iso_codes_taken(
+        self, session: Session, gone: Mapping[ResourceName, set[str]]
+    ) -> Iterator[ErrorDetail]:
+        """ISO codes the batch gives to a region that another region holds, one neither in
+        the batch (which may hand codes around) nor deleted by the write."""
+        freed = gone.get("regions", set())
         codes = sorted(self.iso_codes)
         for start in range(0, len(codes), LOOKUP):
             query = select(Region.iso_code, Region.slug).where(
                 Region.iso_code.in_(codes[start : start + LOOKUP])
             )
             for code, holder in session.execute(query):
-                if code is None or self._in_batch("regions", holder):
+                if code is None or self._in_batch("regions", holder) or holder in freed:
                     continue
                 slug, at = self.iso_codes[code]
                 yield iso_code_taken(slug, at, code, holder)

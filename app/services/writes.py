@@ -8,8 +8,9 @@ are collected; only if there are none are the rows written, in the caller's tran
 Nothing is committed here.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -19,8 +20,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.errors import ErrorDetail, InvalidInput, PreconditionFailed
 from app.models.base import RecordMixin, utcnow
 from app.resources import RESOURCES, WRITE_ORDER, ResourceName
+from app.schemas.bundle import FieldChange, RecordChange
+from app.services import search as search  # registers the search documents' flush hook
 from app.services.changes import Change, Key, Location, referenced_slugs
-from app.services.history import Written, write_history
+from app.services.history import Written, changed_fields, write_history
 from app.services.resources import record_dump
 from app.services.rows import stored_dumps, write_row
 from app.services.write_checks import LOOKUP, BatchChecks, MemoryBatch
@@ -41,9 +44,38 @@ class Outcome:
         }
     )
     written: list[RecordMixin] = field(default_factory=list)
+    # The first ``listed`` changed records field by field (0: none; API writes need none).
+    listed: int = 0
+    changes: list[RecordChange] = field(default_factory=list)
+    changes_total: int = 0
 
     def count(self, resource: str, what: str, n: int = 1) -> None:
         self.counts[resource][what] += n
+
+    def describe(
+        self,
+        resource: str,
+        slug: str,
+        action: Literal["create", "update", "delete"],
+        before: dict[str, Any],
+        after: dict[str, Any],
+    ) -> None:
+        """Note a changed record; the first ``listed`` are kept with their field changes."""
+        self.changes_total += 1
+        if len(self.changes) >= self.listed:
+            return
+        changed = changed_fields(before, after)
+        fields = {name: FieldChange(**change) for name, change in changed.items()}
+        cleared = [k for k, v in changed.items() if _empty(v["new"]) and not _empty(v["old"])]
+        self.changes.append(
+            RecordChange(
+                resource=resource, slug=slug, action=action, fields=fields, cleared=cleared
+            )
+        )
+
+
+def _empty(value: object) -> bool:
+    return value is None or value == [] or value == {}
 
 
 class Targets:
@@ -136,16 +168,20 @@ def apply_changes(
 
 
 def _stored(
-    session: Session, changes: Sequence[Change], delete: Sequence[tuple[ResourceName, RecordMixin]]
+    session: Session,
+    changes: Sequence[Change],
+    delete: Sequence[tuple[ResourceName, RecordMixin]],
+    known: Mapping[Key, object],
 ) -> dict[Key, dict[str, object]]:
-    """The bundle shape, as stored, of every existing record a batch updates or deletes,
-    read (a resource at a time) before any of them changes."""
+    """The bundle shape, as stored, of every existing record a batch updates or deletes
+    (but those ``known``), read (a resource at a time) before any of them changes."""
     rows: dict[ResourceName, list[RecordMixin]] = {}
     for change in changes:
-        if change.existing is not None:
+        if change.existing is not None and (change.resource, change.existing.slug) not in known:
             rows.setdefault(change.resource, []).append(change.existing)
     for name, row in delete:
-        rows.setdefault(name, []).append(row)
+        if (name, row.slug) not in known:
+            rows.setdefault(name, []).append(row)
     found: dict[Key, dict[str, object]] = {}
     for name, held in rows.items():
         dumps = stored_dumps(session, RESOURCES[name], [row.id for row in held])
@@ -161,10 +197,15 @@ def write_changes(
     changed_by: str,
     delete: Sequence[tuple[ResourceName, RecordMixin]] = (),
     outcome: Outcome | None = None,
+    known_before: Mapping[Key, dict[str, object]] | None = None,
 ) -> Outcome:
-    """Write a batch that has passed the checks; ``targets`` holds every row it points at."""
+    """Write a batch that has passed the checks; ``targets`` holds every row it points at.
+
+    ``known_before``: the stored dumps of records it updates or deletes, if the caller has them.
+    """
     outcome = outcome or Outcome()
-    stored = _stored(session, changes, delete)
+    known = known_before or {}
+    stored = {**_stored(session, changes, delete, known=known), **known}
     history: list[tuple[RecordMixin, Written]] = []
     # Phase 1: a row for every record, so records can point at each other in any order.
     pending: list[tuple[Change, dict[str, object], RecordMixin]] = []
@@ -187,12 +228,16 @@ def write_changes(
                 outcome.count(name, "updated")
                 row.updated_at = utcnow()
                 history.append((row, Written(name, 0, change.slug, "update", before, after)))
+            outcome.describe(
+                name, change.slug, "update" if change.existing else "create", before, after
+            )
             targets.rows[(name, change.slug)] = row
             pending.append((change, after, row))
 
     for name, row in delete:
         before = stored[(name, row.slug)]
         history.append((row, Written(name, row.id, row.slug, "delete", before, {})))
+        outcome.describe(name, row.slug, "delete", before, {})
         session.delete(row)
         outcome.count(name, "deleted")
 

@@ -312,3 +312,51 @@ def test_examples_run(client: TestClient, auth: dict[str, str]) -> None:
     edited = client.get("/api/v1/policies/new-generation-ai-development-plan").json()
     assert edited["summary"] == "Edited."
     assert copy.deepcopy(edited) == edited
+
+
+def test_merge_mode_and_the_changes_in_the_answer(client: TestClient, auth: dict[str, str]) -> None:
+    before = client.get("/api/v1/regions/cn").json()
+    patch = {"regions": [{"slug": "cn", "name": "China (PRC)"}]}
+    response = client.post(
+        "/api/v1/import", params={"mode": "merge", "dry_run": "true"}, json=patch, headers=auth
+    )
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["mode"], report["changes_total"], report["warnings"]) == ("merge", 1, [])
+    assert report["changes"] == [
+        {
+            "resource": "regions",
+            "slug": "cn",
+            "action": "update",
+            "fields": {"name": {"old": "China", "new": "China (PRC)"}},
+            "cleared": [],
+        }
+    ]
+    yaml_patch = "regions:\n  - slug: cn\n    name: China (PRC)\n"
+    response = client.post(
+        "/api/v1/import",
+        params={"mode": "merge"},
+        content=yaml_patch,
+        headers={**auth, "Content-Type": "application/yaml"},
+    )
+    assert response.status_code == 200, response.text
+    after = client.get("/api/v1/regions/cn").json()
+    assert after["name"] == "China (PRC)"
+    assert (after["names"], after["citations"]) == (before["names"], before["citations"])
+
+
+def test_repeated_keys_are_problems_with_their_pointer(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    body = b'{"regions": [], "regions": []}'
+    response = client.post(
+        "/api/v1/import", content=body, headers={**auth, "Content-Type": "application/json"}
+    )
+    problem = assert_problem(response, 422)
+    assert problem["errors"][0]["pointer"] == "/regions"
+    response = client.post(
+        "/api/v1/import",
+        content=b"regions: []\nregions: []\n",
+        headers={**auth, "Content-Type": "application/yaml"},
+    )
+    assert assert_problem(response, 422)["errors"][0]["pointer"] == "/regions"

@@ -18,7 +18,7 @@ from app.api.deps import (
 from app.api.problems import problem_responses
 from app.errors import BadQuery, ErrorDetail, TooLarge
 from app.resources.registry import Bundle
-from app.schemas.bundle import ImportReport
+from app.schemas.bundle import ImportModeName, ImportReport
 from app.services.bundle import (
     import_bundle,
     iter_export_json,
@@ -51,7 +51,8 @@ async def read_limited_body(request: Request, limit: int) -> bytes:
     summary="Import a bundle",
     description="Needs an admin API key. The body is a bundle in JSON (`application/json`) or YAML "
     "(`application/yaml`). Everything is validated first and applied in one transaction: on any "
-    "error nothing changes and every problem is listed with its location.",
+    "error nothing changes and every problem is listed with its location. The answer counts "
+    "what changed and lists the first changed records field by field (old and new values).",
     response_model=ImportReport,
     responses=problem_responses(400, 401, 403, 413, 422),
     openapi_extra={
@@ -73,9 +74,11 @@ async def import_(
         bool, Query(description="Validate and report what would change; write nothing.")
     ] = False,
     mode: Annotated[
-        Literal["upsert", "insert", "replace"],
+        ImportModeName,
         Query(
-            description="upsert: create or update by slug; insert: existing slugs are errors; "
+            description="upsert: create or replace by slug (fields left out are cleared); "
+            "merge: create, or update by slug as an RFC 7396 merge patch (fields left out "
+            "stay, null removes one, lists replace lists); insert: existing slugs are errors; "
             "replace: also delete every record absent from the bundle (needs allow_delete).",
             examples=["upsert"],
         ),

@@ -8,10 +8,11 @@ from app.services.imports.reading import (
     dict_bundle,
     json_bundle,
 )
-from app.services.imports.run import CHUNK, ImportMode, Progress, run_import
+from app.services.imports.run import CHUNK, LISTED, ImportMode, Progress, run_import
 
 __all__ = [
     "CHUNK",
+    "LISTED",
     "MAX_DEPTH",
     "BundleInput",
     "ImportMode",

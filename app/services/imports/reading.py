@@ -1,6 +1,11 @@
 """Reading a bundle: one in memory, or a JSON file or body streamed with ijson (one pass for
-its top-level keys and bounds, then one per section)."""
+its top-level keys, bounds and duplicate keys, then one per section).
 
+Numbers with a fraction or exponent are read as decimals, never through float: an amount
+sent as the JSON number 12345678901234567.89 keeps every digit (or is refused by the field's
+bounds), as it would written as a string."""
+
+import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -61,7 +66,7 @@ def json_bundle(
     with open_stream() as stream:
         try:
             _first_pass(
-                ijson.basic_parse(stream, use_float=True), header, counts, max_depth, max_records
+                ijson.basic_parse(stream, use_float=False), header, counts, max_depth, max_records
             )
         except ijson.JSONError as exc:
             raise _syntax_error(open_stream, exc) from None
@@ -69,7 +74,7 @@ def json_bundle(
     def items(name: str) -> Iterator[Any]:
         with open_stream() as stream:
             try:
-                yield from ijson.items(stream, f"{name}.item", use_float=True)
+                yield from ijson.items(stream, f"{name}.item", use_float=False)
             except ijson.JSONError as exc:
                 raise _syntax_error(open_stream, exc) from None
 
@@ -87,7 +92,9 @@ def _first_pass(
     _expect_object(events)
     depth, key, pending, in_section = 1, "", False, False
     seen = values = 0
+    keys = KeyTracker()
     for event, value in events:
+        keys.see(event, value)
         if event in _CLOSE:
             depth -= 1
             continue
@@ -116,6 +123,57 @@ def _first_pass(
             if depth > max_depth:
                 detail = f"nested deeper than {max_depth} levels"
                 raise InvalidInput("the bundle nests too deeply", [ErrorDetail("", detail)])
+
+
+class KeyTracker:
+    """Where a stream of parser events is (a JSON Pointer), refusing a key repeated in one
+    object: the standard parser keeps the last, ijson would yield both, and either way a
+    section or a field given twice would change data silently."""
+
+    def __init__(self) -> None:
+        # One frame per open container: an object's keys so far and its current key, or
+        # an array's current index.
+        self.frames: list[list[Any]] = [[set(), None]]
+
+    def path(self) -> list[str | int]:
+        return [frame[1] if len(frame) == 2 else frame[0] for frame in self.frames]
+
+    def see(self, event: str, value: Any) -> None:
+        frames = self.frames
+        if event in _CLOSE:
+            frames.pop()
+            return
+        top = frames[-1] if frames else None
+        if event == "map_key":
+            assert top is not None
+            if value in top[0]:
+                raise duplicate_key(self.path()[:-1], value)
+            top[0].add(value)
+            top[1] = value
+            return
+        if top is not None and len(top) == 1:  # a value in an array
+            top[0] += 1
+        if event == "start_map":
+            frames.append([set(), None])
+        elif event == "start_array":
+            frames.append([-1])
+
+
+def duplicate_key(path: list[str | int], key: str) -> InvalidInput:
+    """A key given twice in one object, at ``path``."""
+    where = pointer(*path, key)
+    return InvalidInput(
+        "the bundle repeats a key", [ErrorDetail(where, f"key {key!r} is given twice")]
+    )
+
+
+def check_json_keys(text: str | bytes) -> None:
+    """Refuse a JSON document that repeats a key in an object (with its pointer)."""
+    events = ijson.basic_parse(io.BytesIO(text.encode() if isinstance(text, str) else text))
+    tracker = KeyTracker()
+    tracker.frames = []
+    for event, value in events:
+        tracker.see(event, value)
 
 
 def _expect_object(events: Iterator[tuple[str, Any]]) -> None:

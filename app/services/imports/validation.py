@@ -1,17 +1,22 @@
 """Pass 1 of an import: every record validated on its own (so one bad record hides no other
 problem) and handed to the shared write checks, which keep it in the ledger."""
 
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from app.errors import ErrorDetail, ErrorList, TooLarge, pointer, validation_errors
-from app.resources import RESOURCES, WRITE_ORDER
+from app.resources import RESOURCES, WRITE_ORDER, ResourceName
 from app.schemas.bundle import BUNDLE_FORMAT, BUNDLE_VERSION
-from app.services.changes import Change
+from app.services.changes import Change, merge_patch
 from app.services.imports.ledger import Ledger
 from app.services.imports.reading import BundleInput
-from app.services.write_checks import BatchChecks
+from app.services.rows import stored_dumps
+from app.services.write_checks import LOOKUP, BatchChecks, slug_ids
 
 TOP_LEVEL = {"format", "version", *WRITE_ORDER}
 
@@ -30,12 +35,18 @@ class Plan:
         self.ledger.close()
 
 
-def validate(bundle: BundleInput, max_records: int | None) -> Plan:
-    """Pass 1 over the whole bundle; the caller closes the plan (its files)."""
+def validate(
+    bundle: BundleInput, max_records: int | None, merge_into: Session | None = None
+) -> Plan:
+    """Pass 1 over the whole bundle; the caller closes the plan (its files).
+
+    With ``merge_into``, each record is first applied as a merge patch (RFC 7396) to the
+    stored record of its slug in that session's database (if there is one).
+    """
     plan = Plan()
     try:
         _header(plan, bundle)
-        _records(plan, bundle, max_records)
+        _records(plan, bundle, max_records, merge_into)
     except BaseException:
         plan.close()  # the spool files written so far
         raise
@@ -54,7 +65,30 @@ def _header(plan: Plan, bundle: BundleInput) -> None:
         plan.errors.append(ErrorDetail("/version", f"this policydb reads version {BUNDLE_VERSION}"))
 
 
-def _records(plan: Plan, bundle: BundleInput, max_records: int | None) -> None:
+def _merged(session: Session, name: ResourceName, items: list[Any]) -> list[Any]:
+    """Each record of a chunk applied as a merge patch to the stored record of its slug."""
+    slugs = [i["slug"] for i in items if isinstance(i, dict) and isinstance(i.get("slug"), str)]
+    ids = slug_ids(session, name, slugs)
+    stored = stored_dumps(session, RESOURCES[name], list(ids.values())) if ids else {}
+    return [
+        merge_patch(stored.get(ids.get(str(item.get("slug")), 0), {}), item)
+        if isinstance(item, dict)
+        else item
+        for item in items
+    ]
+
+
+def _items(bundle: BundleInput, name: ResourceName, merge_into: Session | None) -> Iterator[Any]:
+    if merge_into is None:
+        yield from bundle.items(name)
+        return
+    for chunk in itertools.batched(bundle.items(name), LOOKUP):
+        yield from _merged(merge_into, name, list(chunk))
+
+
+def _records(
+    plan: Plan, bundle: BundleInput, max_records: int | None, merge_into: Session | None
+) -> None:
     seen = 0
     for name in WRITE_ORDER:
         shape = RESOURCES[name].record
@@ -65,7 +99,7 @@ def _records(plan: Plan, bundle: BundleInput, max_records: int | None) -> None:
                 ErrorDetail(pointer(name), "expected a list of records ([] for none)")
             )
             continue
-        for index, item in enumerate(bundle.items(name)):
+        for index, item in enumerate(_items(bundle, name, merge_into)):
             seen += 1
             if max_records is not None and seen > max_records:
                 raise TooLarge(f"the bundle has more than {max_records} records per request")
@@ -78,5 +112,6 @@ def _records(plan: Plan, bundle: BundleInput, max_records: int | None) -> None:
                     plan.errors.append(error)
                 if isinstance(given, str):
                     plan.checks.invalid.add((name, given))
+                plan.checks.refer_raw(name, item, (name, index))
                 continue
             plan.checks.add(Change(name, record, (name, index)))

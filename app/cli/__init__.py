@@ -1,57 +1,49 @@
-"""The `policydb` command: serve, database migrations, API keys, seed, import and export."""
+"""The `policydb` command: serve, database migrations, API keys, seed, import and export.
+
+Each command imports what it needs when it runs: `policydb --help` and `keys list` must not
+pay for the web stack, the bundle services or YAML (they took 1.5-4 s to start). A user's
+mistake (a missing file, a database not migrated, invalid input) is one line on stderr and
+exit status 1, never a traceback; only a bug shows one.
+"""
 
 import json
-import logging
-import os
 import sys
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import uvicorn
-from sqlalchemy import func, select
-from uvicorn.supervisors import Multiprocess
 
-from app.config import Settings, get_settings
-from app.db import make_engine, make_session_factory
-from app.errors import PolicyDBError
-from app.models import Source
-from app.resources.registry import Bundle
-from app.services import bundle as bundle_service
-from app.services import keys as key_service
-from app.services import migrations
-from app.services.bundle_files import read_bundle_path
-from app.services.citations import check_citations
-from app.services.installation import is_weak_secret
+from app.cli.failures import group
+from app.cli.report import print_report
 
-SEED_PATH = migrations.PROJECT_ROOT / "seed_data"
+if TYPE_CHECKING:
+    from app.config import Settings
+    from app.schemas.bundle import ImportReport
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SEED_PATH = PROJECT_ROOT / "seed_data"
 PROGRESS_THRESHOLD = 1000  # records; smaller imports finish before a bar would help
 
-app = typer.Typer(
-    help="policydb: a structured, cited database of public policy.", no_args_is_help=True
-)
-db_app = typer.Typer(help="Database migrations (Alembic).", no_args_is_help=True)
-keys_app = typer.Typer(help="API keys for writes.", no_args_is_help=True)
+
+app = group("policydb: a structured, cited database of public policy.")
+db_app = group("Database migrations (Alembic).")
+keys_app = group("API keys for writes.")
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 
 
 def _session_factory() -> Any:
+    from app.config import get_settings
+    from app.db import make_engine, make_session_factory
+
     return make_session_factory(make_engine(get_settings().database_url))
 
 
-def _fail(error: PolicyDBError) -> None:
-    typer.echo(f"error: {error.detail}", err=True)
-    for item in error.errors:
-        where = f"{item.file}:{item.line} " if item.file else ""
-        slug = f" [{item.slug}]" if item.slug else ""
-        typer.echo(f"  {where}{item.pointer or '/'}{slug}: {item.detail}", err=True)
-    raise typer.Exit(1)
-
-
-def secret_warning(settings: Settings) -> str | None:
+def secret_warning(settings: "Settings") -> str | None:
     """What is wrong with the configured cursor secret, if anything."""
+    from app.services.installation import is_weak_secret
+
     if settings.cursor_secret is not None and is_weak_secret(settings.cursor_secret):
         return (
             "POLICYDB_CURSOR_SECRET is a known default or too short, so anyone can forge "
@@ -72,6 +64,16 @@ def serve(
     ] = 1,
 ) -> None:
     """Migrate the database to head, seed it if it is empty, then serve the API and docs."""
+    import os
+
+    import uvicorn
+    from sqlalchemy import func, select
+    from uvicorn.supervisors import Multiprocess
+
+    from app.config import get_settings
+    from app.models import Source
+    from app.services import migrations
+
     settings = get_settings()
     if warning := secret_warning(settings):
         typer.echo(f"warning: {warning}", err=True)
@@ -108,6 +110,9 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Migrate the database up to REVISION (default: head)."""
+    from app.config import get_settings
+    from app.services import migrations
+
     migrations.upgrade(get_settings().database_url, revision)
     typer.echo(f"database at {revision}")
 
@@ -117,6 +122,9 @@ def db_downgrade(
     revision: Annotated[str, typer.Argument(help="e.g. base, or -- -1 for one step")],
 ) -> None:
     """Migrate the database down to REVISION."""
+    from app.config import get_settings
+    from app.services import migrations
+
     migrations.downgrade(get_settings().database_url, revision)
     typer.echo(f"database at {revision}")
 
@@ -124,6 +132,10 @@ def db_downgrade(
 @db_app.command("current")
 def db_current() -> None:
     """Print the database's revision and the latest one."""
+    from app.config import get_settings
+    from app.db import make_engine
+    from app.services import migrations
+
     settings = get_settings()
     current = migrations.current_revision(make_engine(settings.database_url))
     head = migrations.head_revision(settings.database_url)
@@ -139,17 +151,18 @@ def keys_create(
     ] = "read-write",
 ) -> None:
     """Create an API key and print it (it is shown only this once)."""
+    from app.services import keys as key_service
+
     with _session_factory()() as session:
-        try:
-            _key, secret = key_service.create_key(session=session, name=name, scope=scope)
-        except PolicyDBError as error:
-            _fail(error)
+        _key, secret = key_service.create_key(session=session, name=name, scope=scope)
     typer.echo(secret)
 
 
 @keys_app.command("list")
 def keys_list() -> None:
     """List keys: name, prefix, created, revoked."""
+    from app.services import keys as key_service
+
     with _session_factory()() as session:
         for key in key_service.list_keys(session=session):
             revoked = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
@@ -160,36 +173,26 @@ def keys_list() -> None:
 @keys_app.command("revoke")
 def keys_revoke(name: str) -> None:
     """Revoke a key by name; requests with it get 403 from then on."""
+    from app.services import keys as key_service
+
     with _session_factory()() as session:
-        try:
-            key_service.revoke_key(session=session, name=name)
-        except PolicyDBError as error:
-            _fail(error)
+        key_service.revoke_key(session=session, name=name)
     typer.echo(f"revoked {name}")
 
 
-def _print_report(report: Any) -> None:
-    prefix = "dry run: would have " if report.dry_run else ""
-    for name, counts in report.counts.items():
-        parts = ", ".join(f"{v} {k}" for k, v in counts.model_dump().items() if v)
-        typer.echo(f"{prefix}{name}: {parts or 'nothing'}")
+def _seed(session: Any) -> "ImportReport":
+    from app.services.bundle import import_bundle
+    from app.services.bundle_files import read_bundle_path
 
-
-def _seed(session: Any) -> Any:
     data, source_map = read_bundle_path(SEED_PATH)
-    return bundle_service.import_bundle(
-        session=session, data=data, source_map=source_map, changed_by="seed"
-    )
+    return import_bundle(session=session, data=data, source_map=source_map, changed_by="seed")
 
 
 @app.command()
 def seed() -> None:
     """Load seed_data/ (the article dataset) through the import path; twice changes nothing."""
     with _session_factory()() as session:
-        try:
-            _print_report(_seed(session))
-        except PolicyDBError as error:
-            _fail(error)
+        print_report(_seed(session))
 
 
 @app.command("import")
@@ -205,15 +208,26 @@ def import_(
         bool, typer.Option("--dry-run", help="Check and report; write nothing.")
     ] = False,
     mode: Annotated[
-        str, typer.Option(help="upsert (default), insert (existing slugs are errors) or replace.")
+        str,
+        typer.Option(
+            help="upsert (default: replace records by slug), merge (a merge patch of each "
+            "stored record: fields left out stay), insert (existing slugs are errors) or "
+            "replace (also delete what the bundle lacks)."
+        ),
     ] = "upsert",
     allow_replace: Annotated[
         bool, typer.Option("--yes-delete-missing", help="Required with --mode replace.")
     ] = False,
+    report_format: Annotated[
+        str, typer.Option("--report", help="text (default: counts and the first changes) or json.")
+    ] = "text",
 ) -> None:
     """Import a bundle: validated whole, applied in one transaction, every error listed."""
-    if mode not in ("upsert", "insert", "replace"):
-        typer.echo("error: --mode must be upsert, insert or replace", err=True)
+    if mode not in ("upsert", "merge", "insert", "replace"):
+        typer.echo("error: --mode must be upsert, merge, insert or replace", err=True)
+        raise typer.Exit(2)
+    if report_format not in ("text", "json"):
+        typer.echo("error: --report must be text or json", err=True)
         raise typer.Exit(2)
     if mode == "replace" and not allow_replace:
         typer.echo(
@@ -222,28 +236,28 @@ def import_(
             err=True,
         )
         raise typer.Exit(2)
+    from app.services.bundle import import_bundle, record_count
+    from app.services.bundle_files import read_bundle_path
+
     with _session_factory()() as session, ExitStack() as stack:
-        try:
-            data, source_map = read_bundle_path(path)
-            progress = None
-            total = bundle_service.record_count(data)
-            if sys.stderr.isatty() and total >= PROGRESS_THRESHOLD:  # quiet in scripts and CI
-                bar = stack.enter_context(
-                    typer.progressbar(length=total, label="writing", file=sys.stderr)
-                )
-                progress = bar.update
-            report = bundle_service.import_bundle(
-                session=session,
-                data=data,
-                mode=mode,  # type: ignore[arg-type]
-                dry_run=dry_run,
-                source_map=source_map,
-                progress=progress,
-                changed_by="cli",
+        data, source_map = read_bundle_path(path)
+        progress = None
+        total = record_count(data)
+        if sys.stderr.isatty() and total >= PROGRESS_THRESHOLD:  # quiet in scripts and CI
+            bar = stack.enter_context(
+                typer.progressbar(length=total, label="writing", file=sys.stderr)
             )
-        except PolicyDBError as error:
-            _fail(error)
-    _print_report(report)
+            progress = bar.update
+        report = import_bundle(
+            session=session,
+            data=data,
+            mode=mode,  # type: ignore[arg-type]
+            dry_run=dry_run,
+            source_map=source_map,
+            progress=progress,
+            changed_by="cli",
+        )
+    print_report(report, as_json=report_format == "json")
 
 
 @app.command()
@@ -257,6 +271,10 @@ def export(
     ] = None,
 ) -> None:
     """Export the whole database as a bundle."""
+    from sqlalchemy import select
+
+    from app.models import Source
+    from app.services.bundle import iter_export_json, iter_export_yaml
     from app.services.bundle_files import write_csv_folder
     from app.services.datapackage import write_datapackage
 
@@ -270,15 +288,13 @@ def export(
         typer.echo(f"error: {out} exists and is not a folder", err=True)
         raise typer.Exit(2)
     with _session_factory()() as session:
+        # A database error (not migrated) must come before the bundle starts on stdout.
+        session.execute(select(Source.id).limit(1))
         if format in ("csv", "datapackage"):
             assert out is not None
             (write_csv_folder if format == "csv" else write_datapackage)(session, out)
             return
-        chunks = (
-            bundle_service.iter_export_json(session)
-            if format == "json"
-            else bundle_service.iter_export_yaml(session)
-        )
+        chunks = (iter_export_json if format == "json" else iter_export_yaml)(session)
         stream = out.open("w", encoding="utf-8") if out else sys.stdout
         try:
             for chunk in chunks:
@@ -291,8 +307,11 @@ def export(
 @app.command("mcp")
 def mcp_stdio() -> None:
     """Serve the read-only MCP server (tools for AI agents) over stdio."""
+    import logging
+
     import anyio
 
+    from app.config import get_settings
     from app.mcp_server import build_server
 
     # stdout carries the protocol: anything else goes to stderr.
@@ -306,6 +325,8 @@ def mcp_stdio() -> None:
 @app.command("bundle-schema")
 def bundle_schema() -> None:
     """Print the JSON Schema of the bundle format (for editors and validators)."""
+    from app.resources.registry import Bundle
+
     typer.echo(json.dumps(Bundle.model_json_schema(), indent=2, ensure_ascii=False))
 
 
@@ -315,12 +336,11 @@ def verify_citations(
     text_file: Annotated[Path, typer.Argument(help="The source's full text.")],
 ) -> None:
     """Check that TEXT_FILE is SOURCE's text: its SHA-256 (if recorded) and every excerpt."""
+    from app.services.citations import check_citations
+
     content = text_file.read_bytes()
     with _session_factory()() as session:
-        try:
-            check = check_citations(session=session, source_slug=source, content=content)
-        except PolicyDBError as error:
-            _fail(error)
+        check = check_citations(session=session, source_slug=source, content=content)
     if not check.digest_matches:
         typer.echo(
             f"SHA-256 MISMATCH {text_file} has {check.text_sha256}; "
