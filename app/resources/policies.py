@@ -56,6 +56,7 @@ from app.vocabularies import (
     ActorRole,
     PolicyKind,
     PolicyStatus,
+    RegionRole,
     Topic,
 )
 
@@ -207,6 +208,13 @@ POLICIES = Resource(
             ("talent",),
         ),
         "region": within_region(Linked(PolicyRegion.policy_id, PolicyRegion.region_id)),
+        "region_role": Filter(
+            Codes(RegionRole),
+            Linked(PolicyRegion.policy_id, PolicyRegion.role),
+            "With `region`: only links with this role (repeatable), e.g. `jurisdiction` to "
+            "leave out other countries' measures that merely target the region.",
+            ("jurisdiction",),
+        ),
         "actor": Filter(
             SlugOf("actors"),
             Linked(PolicyActor.policy_id, PolicyActor.actor_id),

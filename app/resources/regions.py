@@ -11,9 +11,9 @@ from app.resources.descriptor import (
     Is,
     IsoCode,
     Reference,
+    RegionId,
     Resource,
     SearchText,
-    SlugOf,
     Sortable,
     cited,
     text_search,
@@ -105,7 +105,10 @@ REGIONS = Resource(
             ("municipality",),
         ),
         "parent": Filter(
-            SlugOf("regions"), Is(Region.parent_id), "Slug of the parent region.", ("cn",)
+            RegionId(),
+            Is(Region.parent_id),
+            "The parent region, by slug or ISO 3166 code.",
+            ("cn", "CN"),
         ),
         "iso": Filter(IsoCode(), Is(Region.iso_code), "Exact ISO 3166 code.", ("CN-TJ",)),
     },

@@ -205,11 +205,16 @@ def unique_items(items: Iterable[tuple[Any, ...]], what: str) -> None:
 
 
 class Page[T](BaseModel):
-    """One page of a list. ``next`` is the URL of the next page (also in the Link header)."""
+    """One page of a list. ``next`` is the URL of the next page (also in the Link header),
+    ``cursor`` the token in it, for clients that build their own URLs."""
 
     items: list[T]
     total: int | None = Field(description="Rows matching the filters; null with count=false.")
     next: str | None = Field(description="URL of the next page, null on the last page.")
+    cursor: str | None = Field(
+        description="The `cursor` parameter of the next page (what `next` carries), null on "
+        "the last page."
+    )
     total_capped: bool = Field(
         default=False,
         description="True when counting stopped at the server's cap: `total` is a lower bound.",

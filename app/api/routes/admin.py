@@ -1,5 +1,7 @@
 """The changes feed and API key management."""
 
+import re
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
@@ -7,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from app.api.deps import AdminKey, CodecDep, SessionDep, local_url, reject_unknown_query_params
 from app.api.problems import problem_responses
+from app.errors import BadQuery, ErrorDetail
 from app.models import ApiKey
 from app.safe_text import SAFE_TEXT_PATTERN
 from app.schemas.history import ChangesPage
@@ -23,8 +26,9 @@ CHANGES_SORT = "changes"
     tags=["history"],
     response_model=ChangesPage,
     summary="Changes feed",
-    description="Every create, update and delete, oldest first. Poll `next` (or pass the "
-    "returned `cursor` as `since`) to receive only what changed after the last entry you saw.",
+    description="Every create, update and delete, oldest first. Follow `next` until it is "
+    "null: you have caught up. Then poll later with the returned `cursor` as `since` to "
+    "receive only what changed after the last entry you saw (see the README).",
     responses=problem_responses(400),
 )
 def changes(
@@ -34,22 +38,46 @@ def changes(
     since: Annotated[
         str | None,
         Query(
-            description="The `cursor` of a previous answer; omit to start from the beginning.",
-            examples=[None],
+            description="Where to start: the `cursor` of a previous answer, or an RFC 3339 "
+            "time (changes made after it); omit to start from the beginning.",
+            examples=["2026-01-01T00:00:00Z"],
         ),
     ] = None,
     limit: Annotated[
         int, Query(ge=1, le=1000, description="Entries per answer.", examples=[100])
     ] = 100,
 ) -> ChangesPage:
-    after = codec.decode(since, CHANGES_SORT, [int], param="since")[0] if since else None
-    entries, last = history_service.changes_since(session=session, after=after, limit=limit)
-    cursor = codec.encode(CHANGES_SORT, [last]) if last is not None else None
-    params = {"since": cursor} if cursor else {}
-    next_url = local_url(request.url.remove_query_params("since").include_query_params(**params))
+    moment = _moment(since)
+    after = None
+    if since and moment is None:
+        after = codec.decode(since, CHANGES_SORT, [int], param="since")[0]
+    entries, last, more = history_service.changes_since(
+        session=session, after=after, after_time=moment, limit=limit
+    )
+    cursor = codec.encode(CHANGES_SORT, [last])
+    next_url = None
+    if more:
+        url = request.url.remove_query_params("since").include_query_params(since=cursor)
+        next_url = local_url(url)
     return ChangesPage(
         items=[history_service.entry_out(e) for e in entries], next=next_url, cursor=cursor
     )
+
+
+_RFC_3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _moment(since: str | None) -> datetime | None:
+    """``since`` as a moment when it is an RFC 3339 time (None: it is a cursor, or absent)."""
+    if since is None or not _RFC_3339.match(since):
+        return None
+    try:
+        return datetime.fromisoformat(since.upper().replace("Z", "+00:00"))
+    except ValueError:
+        raise BadQuery(
+            "invalid time in since",
+            [ErrorDetail(pointer="/query/since", detail="not a valid RFC 3339 time")],
+        ) from None
 
 
 class KeyIn(BaseModel):

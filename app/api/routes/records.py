@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 
 from app.api.deps import (
     CodecDep,
-    ListParamsDep,
     SessionDep,
     SessionFactoryDep,
     SettingsDep,
     WriteKey,
     for_resource,
+    list_parameters,
     local_url,
     reading,
     record_key,
@@ -40,7 +40,7 @@ from app.services import records as record_service
 from app.services.documents import document_json, documents, documents_json
 from app.services.listing import FacetLimits, list_page, record_document
 from app.services.paging import CursorCodec
-from app.services.queries import Filters, iter_documents
+from app.services.queries import Filters, ListParams, iter_documents
 
 StreamFormat = Literal["json", "csv", "ndjson"]
 ETagHeader = Annotated[
@@ -62,7 +62,7 @@ def list_records(
     session: SessionDep,
     factory: SessionFactoryDep,
     codec: CodecDep,
-    params: ListParamsDep,
+    params: ListParams,  # bound per resource: its sort fields
     filters: Filters,  # bound per resource: its filter parameters
     settings: SettingsDep,
     facet: list[str] = [],  # noqa: B006 - bound per resource: its facets
@@ -137,14 +137,7 @@ def read_record(
     session: SessionDep,
     settings: SettingsDep,
     if_none_match: ETagHeader = None,
-    expand: Annotated[
-        list[str],
-        Query(
-            description="Extra detail: `relations` (policies only) adds `relation_chain`, "
-            "the policies reached by following implements/supports/amends onward.",
-            examples=["relations"],
-        ),
-    ] = [],  # noqa: B006
+    expand: list[str] = [],  # noqa: B006 - bound per resource: its expansions
     as_of: Annotated[
         datetime | None,
         Query(
@@ -310,19 +303,39 @@ def facet_parameter(resource: Resource) -> Any:
     """The ``facet`` parameter of a resource's list, naming its facets (none: no parameter)."""
     facets = list(explore.FACETS.get(resource.name) or {})
     if not facets:
-        return Annotated[list[str], Depends(_no_facets)]
+        return Annotated[list[str], Depends(_nothing_asked)]
     return Annotated[
-        list[str],
+        list[Literal[*facets]],  # type: ignore[valid-type]
         Query(
-            description="Count matching rows per value of these facets (repeatable): "
-            + ", ".join(facets)
-            + ".",
+            description="Count matching rows per value of these facets (repeatable).",
             examples=facets[:1],
         ),
     ]
 
 
-async def _no_facets() -> list[str]:
+# What each expansion adds, shown in the ``expand`` parameter of resources that offer it.
+EXPANSIONS = {
+    "relations": "`relations` adds `relation_chain`, the policies reached by following "
+    "implements/supports/amends onward",
+}
+
+
+def expand_parameter(resource: Resource) -> Any:
+    """The ``expand`` parameter of a resource's records, naming its expansions (none: no
+    parameter)."""
+    expansions = sorted(resource.expansions)
+    if not expansions:
+        return Annotated[list[str], Depends(_nothing_asked)]
+    return Annotated[
+        list[Literal[*expansions]],  # type: ignore[valid-type]
+        Query(
+            description="Extra detail: " + "; ".join(EXPANSIONS[e] for e in expansions) + ".",
+            examples=expansions[:1],
+        ),
+    ]
+
+
+async def _nothing_asked() -> list[str]:
     return []
 
 
@@ -335,10 +348,14 @@ def records_router(resource: Resource) -> APIRouter:
     )
     docs = operation_docs(resource)
     key = Annotated[str, Depends(record_key(resource))]
-    filters = Annotated[Filters, Depends(filter_parameters(resource))]
+    list_bound = {
+        "filters": Annotated[Filters, Depends(filter_parameters(resource))],
+        "params": Annotated[ListParams, Depends(list_parameters(resource))],
+        "facet": facet_parameter(resource),
+    }
     routes: list[tuple[str, str, Callable[..., Any], dict[str, Any]]] = [
-        ("GET", "", list_records, {"filters": filters, "facet": facet_parameter(resource)}),
-        ("GET", "/{key}", read_record, {"key": key}),
+        ("GET", "", list_records, list_bound),
+        ("GET", "/{key}", read_record, {"key": key, "expand": expand_parameter(resource)}),
         ("GET", "/{key}/history", read_history, {"key": key}),
         ("POST", "", create, {"record": resource.record}),
         ("PUT", "/{key}", replace, {"key": key, "record": resource.record}),
