@@ -224,20 +224,22 @@ def local_url(url: URL) -> str:
     return url.path + ("?" + url.query if url.query else "")
 
 
-def example_key(resource: Resource) -> str:
-    """The key the docs show for a record: the example slug of the resource's record shape."""
+def example_key(resource: Resource, *, stored: bool = True) -> str:
+    """The key the docs show for a record, from the slug examples of the resource's record
+    shape: the last names a stored (seed) record, for reads; the first a new one, so that a
+    write tried from the docs never changes a stored record."""
     examples = resource.record.model_fields["slug"].examples or ["1"]
-    return str(examples[0])
+    return str(examples[-1] if stored else examples[0])
 
 
-def record_key(resource: Resource) -> Callable[..., Awaitable[str]]:
-    """The ``{key}`` path parameter of a resource: an id in range or a slug, else a 404."""
+def record_key(resource: Resource, *, stored: bool = True) -> Callable[..., Awaitable[str]]:
+    """The ``{key}`` path parameter of a resource: an id in range or a slug, else a 404
+    (``stored``: whether its example names a stored record, see ``example_key``)."""
     singular = resource.singular
+    example = example_key(resource, stored=stored)
 
     async def valid_key(
-        key: Annotated[
-            str, Path(description="Numeric id or slug.", examples=[example_key(resource)])
-        ],
+        key: Annotated[str, Path(description="Numeric id or slug.", examples=[example])],
     ) -> str:
         if not is_record_key(key):
             raise NotFound(f"no {singular} with id or slug {key!r}")

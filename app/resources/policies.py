@@ -76,7 +76,7 @@ class PolicyRecord(WriteModel):
 
     READ_ONLY = RECORD_READ_ONLY | {"related_from", "goals"}
 
-    slug: Slug = Field(examples=["new-generation-ai-development-plan"])
+    slug: Slug = Field(examples=["example-ai-talent-plan", "new-generation-ai-development-plan"])
     title: Text = Field(
         max_length=500, examples=["New Generation Artificial Intelligence Development Plan"]
     )

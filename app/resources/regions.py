@@ -42,8 +42,8 @@ class RegionRecord(WriteModel):
 
     READ_ONLY = RECORD_READ_ONLY | {"ancestors", "children", "policies", "policies_total"}
 
-    slug: Slug = Field(examples=["shanghai"])
-    name: Text = Field(max_length=300, examples=["Shanghai"])
+    slug: Slug = Field(examples=["example-new-district", "shanghai"])
+    name: Text = Field(max_length=300, examples=["Example New District"])
     names: LocalNames = Field(
         default_factory=dict,
         description="Names in other languages, keyed by BCP 47 tag.",
@@ -52,7 +52,9 @@ class RegionRecord(WriteModel):
     aliases: ShortTexts = Field(default_factory=list)
     kind: RegionKind
     iso_code: IsoRegionCode | None = Field(default=None, description="ISO 3166-1 or 3166-2 code.")
-    parent: Slug | None = Field(default=None, description="Slug of the enclosing region.")
+    parent: Slug | None = Field(
+        default=None, description="Slug of the enclosing region.", examples=["cn"]
+    )
     description: LongText | None = None
     citations: Citations
 

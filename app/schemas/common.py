@@ -26,7 +26,6 @@ SLUG_PATTERN = r"^(?:[a-z0-9]+(?:-[a-z0-9]+)+|[a-z0-9]*[a-z][a-z0-9]*)$"
 Slug = Annotated[
     str,
     StringConstraints(pattern=SLUG_PATTERN, min_length=1, max_length=120),
-    Field(examples=["state-council"]),
 ]
 LanguageTag = Annotated[
     str, StringConstraints(pattern=r"^[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{2,8})*$", max_length=35)
@@ -76,7 +75,9 @@ PartialDateValue = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$",
+            # Years 1000-9999 (year 0000 is refused; earlier ones would not be written back
+            # with four digits), months 01-12, days 01-31.
+            "pattern": r"^[1-9]\d{3}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$",
             "description": "A date known to the year, month or day (reduced-precision ISO 8601).",
             "examples": ["2019", "2019-07", "2019-07-15"],
         }
@@ -123,10 +124,12 @@ def _iso_4217(code: str) -> str:
 
 
 IsoRegionCode = Annotated[
-    str, AfterValidator(_iso_3166), Field(examples=["CN", "CN-SH", "US"], max_length=10)
+    str,
+    AfterValidator(_iso_3166),
+    Field(examples=["CN", "CN-SH", "US"], min_length=2, max_length=10),
 ]
 CurrencyCode = Annotated[
-    str, AfterValidator(_iso_4217), Field(examples=["CNY", "USD"], max_length=3)
+    str, AfterValidator(_iso_4217), Field(examples=["CNY", "USD"], min_length=3, max_length=3)
 ]
 
 
@@ -166,7 +169,9 @@ class Citation(WriteModel):
 
     READ_ONLY = frozenset({"source_title"})
 
-    source: Slug = Field(description="Slug of the cited source.")
+    source: Slug = Field(
+        description="Slug of the cited source.", examples=["digichina-2020-12-21-ai-self-reliance"]
+    )
     section: SafeText | None = Field(default=None, max_length=300, examples=["Introduction"])
     paragraph: int | None = Field(default=None, ge=1, le=MAX_INT, examples=[2])
     excerpt: SafeText | None = Field(

@@ -49,9 +49,11 @@ ETagHeader = Annotated[
 ]
 IfMatch = Annotated[
     str | None,
+    # A made-up ETag would be stale (412): the example is `*`, "whatever is stored".
     Header(
-        description="The ETag you last saw: the write fails (412) if stale.",
-        examples=['"3f2a9c0d1e4b5a6978c8d7e6f5a4b3c2"'],
+        description="The ETag you last saw (from a GET): the write fails (412) if stale. "
+        "`*` asks only that the record exists.",
+        examples=["*"],
     ),
 ]
 
@@ -348,6 +350,7 @@ def records_router(resource: Resource) -> APIRouter:
     )
     docs = operation_docs(resource)
     key = Annotated[str, Depends(record_key(resource))]
+    new_key = Annotated[str, Depends(record_key(resource, stored=False))]
     list_bound = {
         "filters": Annotated[Filters, Depends(filter_parameters(resource))],
         "params": Annotated[ListParams, Depends(list_parameters(resource))],
@@ -358,9 +361,9 @@ def records_router(resource: Resource) -> APIRouter:
         ("GET", "/{key}", read_record, {"key": key, "expand": expand_parameter(resource)}),
         ("GET", "/{key}/history", read_history, {"key": key}),
         ("POST", "", create, {"record": resource.record}),
-        ("PUT", "/{key}", replace, {"key": key, "record": resource.record}),
-        ("PATCH", "/{key}", patch, {"key": key}),
-        ("DELETE", "/{key}", delete, {"key": key}),
+        ("PUT", "/{key}", replace, {"key": new_key, "record": resource.record}),
+        ("PATCH", "/{key}", patch, {"key": new_key}),
+        ("DELETE", "/{key}", delete, {"key": new_key}),
     ]
     for method, path, handler, bound in routes:
         endpoint = for_resource(handler, resource, **bound)
