@@ -1,9 +1,11 @@
 """Shared field types and small models used by every record schema."""
 
+import copy
+import functools
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Optional
 
 import pycountry
 from pydantic import (
@@ -15,6 +17,7 @@ from pydantic import (
     PlainSerializer,
     StringConstraints,
     WithJsonSchema,
+    create_model,
     model_validator,
 )
 
@@ -150,6 +153,26 @@ class WriteModel(BaseModel):
         if isinstance(data, dict) and cls.READ_ONLY:
             return {k: v for k, v in data.items() if k not in cls.READ_ONLY}
         return data
+
+
+@functools.cache
+def merge_patch_shape(record: type[WriteModel]) -> type[WriteModel]:
+    """The body of a PATCH of ``record`` (RFC 7396): any of its fields, each also ``null``
+    (clears it). Constraints and documentation are the record's; the record's own checks
+    across fields run once the patch is merged (app/services/records.py)."""
+    fields: dict[str, Any] = {}
+    for name, info in record.model_fields.items():
+        optional = copy.copy(info)
+        optional.default, optional.default_factory = None, None
+        fields[name] = (Optional[info.annotation], optional)  # noqa: UP045 - built at run time
+    shape: type[WriteModel] = create_model(
+        record.__name__.removesuffix("Record") + "Patch",
+        __base__=WriteModel,
+        __doc__=f"A JSON merge patch of a {record.__name__.removesuffix('Record').lower()}.",
+        **fields,
+    )
+    shape.READ_ONLY = record.READ_ONLY  # a GET's body, edited, is a valid patch too
+    return shape
 
 
 RECORD_READ_ONLY = frozenset({"id", "created_at", "updated_at"})

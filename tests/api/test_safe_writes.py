@@ -185,7 +185,9 @@ def test_scopes(client: TestClient, session: Session, auth: dict[str, str]) -> N
     ).json()
     assert created["key"].startswith("pdb_") and created["scope"] == "admin"
     listed = client.get("/api/v1/keys", headers=auth).json()
-    assert "robot" in [k["name"] for k in listed] and "key" not in listed[0]
+    assert listed["total"] == len(listed["items"]) and listed["next"] is None
+    assert "robot" in [k["name"] for k in listed["items"]] and "key" not in listed["items"][0]
+    assert all(k["created_at"].endswith("Z") for k in listed["items"])  # UTC, one style
     robot = {"Authorization": f"Bearer {created['key']}"}
     assert client.post("/api/v1/import", json={}, headers=robot).status_code == 200
     assert client.delete("/api/v1/keys/robot", headers=auth).status_code == 204

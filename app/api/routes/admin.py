@@ -12,6 +12,7 @@ from app.api.problems import problem_responses
 from app.errors import BadQuery, ErrorDetail
 from app.models import ApiKey
 from app.safe_text import SAFE_TEXT_PATTERN
+from app.schemas.common import Page
 from app.schemas.history import ChangesPage
 from app.services import history as history_service
 from app.services import keys as key_service
@@ -91,8 +92,8 @@ class KeyOut(BaseModel):
     name: str
     scope: str
     prefix: str = Field(description="The key's first characters, to recognise it.")
-    created_at: str
-    revoked_at: str | None
+    created_at: datetime
+    revoked_at: datetime | None
 
     @classmethod
     def from_model(cls, key: ApiKey) -> "KeyOut":
@@ -100,8 +101,8 @@ class KeyOut(BaseModel):
             name=key.name,
             scope=key.scope,
             prefix=key.prefix,
-            created_at=key.created_at.isoformat(),
-            revoked_at=key.revoked_at.isoformat() if key.revoked_at else None,
+            created_at=key.created_at,
+            revoked_at=key.revoked_at,
         )
 
 
@@ -112,13 +113,15 @@ class NewKeyOut(KeyOut):
 @router.get(
     "/keys",
     tags=["keys"],
-    response_model=list[KeyOut],
+    response_model=Page[KeyOut],
     summary="List API keys",
     description="Needs an admin key. Names, scopes and prefixes; never the secrets.",
     responses=problem_responses(401, 403),
 )
-def list_keys(session: SessionDep, _admin: AdminKey) -> list[KeyOut]:
-    return [KeyOut.from_model(k) for k in key_service.list_keys(session=session)]
+def list_keys(session: SessionDep, _admin: AdminKey) -> Page[KeyOut]:
+    # The list envelope of every list, on one page: there are few keys.
+    items = [KeyOut.from_model(k) for k in key_service.list_keys(session=session)]
+    return Page(items=items, total=len(items), next=None, cursor=None)
 
 
 @router.post(

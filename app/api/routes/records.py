@@ -32,7 +32,7 @@ from app.api.routes.record_docs import operation_docs
 from app.api.streaming import stream_csv, stream_ndjson
 from app.models import ApiKey
 from app.resources import RESOURCES, Resource
-from app.schemas.common import WriteModel
+from app.schemas.common import WriteModel, merge_patch_shape
 from app.schemas.history import HistoryPage, RecordAsOf
 from app.services import explore
 from app.services import history as history_service
@@ -239,13 +239,7 @@ def patch(
     session: SessionDep,
     settings: SettingsDep,
     api_key: WriteKey,
-    body: Annotated[
-        dict[str, Any],
-        Body(
-            media_type="application/merge-patch+json",
-            examples=[{"summary": "A corrected summary."}],
-        ),
-    ],
+    body: WriteModel,  # bound per resource: its merge-patch shape
     if_match: IfMatch = None,
 ) -> Response:
     check = write_precondition(if_match, settings.require_if_match, _etag(session, resource, key))
@@ -253,7 +247,7 @@ def patch(
         session=session,
         resource=resource.name,
         key=key,
-        patch=body,
+        patch=body.model_dump(mode="json", exclude_unset=True),
         changed_by=changed_by(api_key),
         precondition=check,
     )
@@ -337,6 +331,19 @@ def expand_parameter(resource: Resource) -> Any:
     ]
 
 
+def patch_body(resource: Resource) -> Any:
+    """The body of a resource's PATCH: its merge-patch shape, with an example that changes
+    the record's label."""
+    label = resource.label.key
+    return Annotated[
+        merge_patch_shape(resource.record),
+        Body(
+            media_type="application/merge-patch+json",
+            openapi_examples={"relabel": {"value": {label: f"A corrected {label}"}}},
+        ),
+    ]
+
+
 async def _nothing_asked() -> list[str]:
     return []
 
@@ -362,7 +369,7 @@ def records_router(resource: Resource) -> APIRouter:
         ("GET", "/{key}/history", read_history, {"key": key}),
         ("POST", "", create, {"record": resource.record}),
         ("PUT", "/{key}", replace, {"key": new_key, "record": resource.record}),
-        ("PATCH", "/{key}", patch, {"key": new_key}),
+        ("PATCH", "/{key}", patch, {"key": new_key, "body": patch_body(resource)}),
         ("DELETE", "/{key}", delete, {"key": new_key}),
     ]
     for method, path, handler, bound in routes:
