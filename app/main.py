@@ -10,12 +10,12 @@ from fastapi_offline import FastAPIOffline
 from app import mcp_server
 from app.api.deps import get_session_factory, key_check, read_slots
 from app.api.middleware import GuardMiddleware
+from app.api.openapi import finish_openapi
 from app.api.problems import COMMON_PROBLEMS, install_problem_handlers, problem_responses
 from app.api.reconcile_cors import ReconcileCORS
 from app.api.routes import admin, bundle, explore, linked, meta, reconcile, records, sources
 from app.config import Settings, get_settings
 from app.db import make_engine, make_session_factory
-from app.resources.registry import Bundle
 
 DESCRIPTION = """
 A structured, cited database of public policy: **policies** (plans, laws, measures, funds,
@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(meta.router)
     app.include_router(reconcile.router)
     mcp_server.mount(app, settings, lambda: _session_factory(app))
-    _document_bundle(app)
+    finish_openapi(app)
     return app
 
 
@@ -85,21 +85,3 @@ def _session_factory(app: FastAPI) -> Any:
     """The sessionmaker routes get (tests point it at their transaction by an override)."""
     override = app.dependency_overrides.get(get_session_factory)
     return override() if override else app.state.session_factory
-
-
-def _document_bundle(app: FastAPI) -> None:
-    """Put the Bundle schema into the OpenAPI components (the import body refers to it)."""
-    generate = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = generate()
-            bundle = Bundle.model_json_schema(ref_template="#/components/schemas/{model}")
-            components = schema.setdefault("components", {}).setdefault("schemas", {})
-            for name, definition in bundle.pop("$defs", {}).items():
-                components.setdefault(name, definition)
-            components["Bundle"] = bundle
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

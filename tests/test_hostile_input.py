@@ -306,10 +306,10 @@ def test_a_key_named_with_a_slash_can_be_revoked(client: TestClient, auth: dict[
 @pytest.mark.parametrize(
     ("method", "path", "allow"),
     [
-        ("PUT", "/api/v1/policies", "GET, POST"),
-        ("POST", "/api/v1/policies/tianjin-100bn-rmb-ai-fund", "DELETE, GET, PATCH, PUT"),
-        ("DELETE", "/api/v1/search", "GET"),
-        ("POST", "/healthz", "GET"),
+        ("PUT", "/api/v1/policies", "GET, HEAD, POST"),
+        ("POST", "/api/v1/policies/tianjin-100bn-rmb-ai-fund", "DELETE, GET, HEAD, PATCH, PUT"),
+        ("DELETE", "/api/v1/search", "GET, HEAD"),
+        ("POST", "/healthz", "GET, HEAD"),
     ],
 )
 def test_405_lists_the_allowed_methods(

@@ -115,49 +115,64 @@ def _stored_cursor_secret(factory: sessionmaker[Session]) -> str:
 CodecDep = Annotated[CursorCodec, Depends(get_codec)]
 
 
-async def list_params(
-    settings: SettingsDep,
-    limit: Annotated[
-        int | None,
-        Query(
-            ge=0,
-            description="Rows per page (default 50, at most 200; 0 for just the total/facets).",
-            examples=[50],
-        ),
-    ] = None,
-    cursor: Annotated[
-        str | None,
-        Query(
-            description="Opaque cursor from the `next` link of the previous page.",
-            examples=[None],
-        ),
-    ] = None,
-    sort: Annotated[
-        str | None,
-        Query(
-            description="Comma-separated sort fields; a leading `-` sorts descending.",
-            examples=["-announced,title"],
-        ),
-    ] = None,
-    count: Annotated[
-        bool, Query(description="Include the total number of matching rows.", examples=[True])
-    ] = True,
-) -> ListParams:
-    if limit is not None and limit > settings.max_page_size:
-        raise BadQuery(
-            f"limit may be at most {settings.max_page_size}",
-            [ErrorDetail(pointer="/query/limit", detail=f"at most {settings.max_page_size}")],
+def sort_pattern(resource: Resource) -> str:
+    """What a resource's ``sort`` may be: its sort fields, each maybe with a leading ``-``."""
+    field = "-?(?:" + "|".join(sorted(resource.sortable, key=len, reverse=True)) + ")"
+    return f"^{field}(?:,{field})*$"
+
+
+def list_parameters(resource: Resource) -> Callable[..., Awaitable[ListParams]]:
+    """A dependency reading a list's paging and sorting parameters (``resource``'s sort
+    fields are the only ones the schema offers)."""
+    fields = list(resource.sortable)
+    sort_example = next((f"-{f}" for f in ("announced", "updated_at") if f in fields), fields[0])
+
+    async def list_params(
+        settings: SettingsDep,
+        limit: Annotated[
+            int | None,
+            Query(
+                ge=0,
+                description="Rows per page (default 50, at most 200; 0 for just the total/facets).",
+                examples=[50],
+            ),
+        ] = None,
+        cursor: Annotated[
+            str | None,
+            Query(
+                description="Opaque cursor: the `cursor` (or the `next` link) of the previous "
+                "page.",
+                examples=[None],
+            ),
+        ] = None,
+        sort: Annotated[
+            str | None,
+            Query(
+                description="Comma-separated sort fields; a leading `-` sorts descending. "
+                f"Fields: {', '.join(fields)}.",
+                pattern=sort_pattern(resource),
+                examples=[sort_example],
+            ),
+        ] = None,
+        count: Annotated[
+            bool,
+            Query(description="Include the total number of matching rows.", examples=[True]),
+        ] = True,
+    ) -> ListParams:
+        if limit is not None and limit > settings.max_page_size:
+            raise BadQuery(
+                f"limit may be at most {settings.max_page_size}",
+                [ErrorDetail(pointer="/query/limit", detail=f"at most {settings.max_page_size}")],
+            )
+        return ListParams(
+            limit=settings.default_page_size if limit is None else limit,
+            cursor=cursor,
+            sort=sort,
+            count=count,
+            count_cap=settings.count_cap,
         )
-    return ListParams(
-        limit=settings.default_page_size if limit is None else limit,
-        cursor=cursor,
-        sort=sort,
-        count=count,
-        count_cap=settings.count_cap,
-    )
 
-
-ListParamsDep = Annotated[ListParams, Depends(list_params)]
+    return list_params
 
 
 def _query_param_names(dependant: Dependant) -> list[str]:
@@ -209,20 +224,22 @@ def local_url(url: URL) -> str:
     return url.path + ("?" + url.query if url.query else "")
 
 
-def example_key(resource: Resource) -> str:
-    """The key the docs show for a record: the example slug of the resource's record shape."""
+def example_key(resource: Resource, *, stored: bool = True) -> str:
+    """The key the docs show for a record, from the slug examples of the resource's record
+    shape: the last names a stored (seed) record, for reads; the first a new one, so that a
+    write tried from the docs never changes a stored record."""
     examples = resource.record.model_fields["slug"].examples or ["1"]
-    return str(examples[0])
+    return str(examples[-1] if stored else examples[0])
 
 
-def record_key(resource: Resource) -> Callable[..., Awaitable[str]]:
-    """The ``{key}`` path parameter of a resource: an id in range or a slug, else a 404."""
+def record_key(resource: Resource, *, stored: bool = True) -> Callable[..., Awaitable[str]]:
+    """The ``{key}`` path parameter of a resource: an id in range or a slug, else a 404
+    (``stored``: whether its example names a stored record, see ``example_key``)."""
     singular = resource.singular
+    example = example_key(resource, stored=stored)
 
     async def valid_key(
-        key: Annotated[
-            str, Path(description="Numeric id or slug.", examples=[example_key(resource)])
-        ],
+        key: Annotated[str, Path(description="Numeric id or slug.", examples=[example])],
     ) -> str:
         if not is_record_key(key):
             raise NotFound(f"no {singular} with id or slug {key!r}")

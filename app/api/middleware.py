@@ -261,6 +261,10 @@ class GuardMiddleware:
                 )
             else:
                 await self.app(scope, _replay(body, receive), response.send)
+        elif scope["method"] == "HEAD" and serves(scope["app"], {**scope, "method": "GET"}):
+            # HEAD is the GET without its body, wherever there is a GET (RFC 9110 9.3.2);
+            # the headers, Content-Length included, are the GET's.
+            await self.app({**scope, "method": "GET"}, receive, _headers_only(response.send))
         else:
             await self.app(scope, receive, response.send)
 
@@ -285,6 +289,19 @@ class GuardMiddleware:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
+
+
+def _headers_only(send: Send) -> Send:
+    """``send`` with every body left out (the answer to a HEAD)."""
+
+    async def send_headers(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            if message.get("more_body", False):
+                return
+            message = {"type": "http.response.body", "body": b""}
+        await send(message)
+
+    return send_headers
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -36,6 +36,7 @@ log = logging.getLogger("policydb")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "urn:policydb:problem:"
+PROBLEM_SCHEMA_REF = "#/components/schemas/Problem"
 
 STATUS: dict[type[PolicyDBError], int] = {
     NotFound: 404,
@@ -153,7 +154,8 @@ _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 def _allowed_methods(request: Request) -> set[str]:
     """Every method some route serves at this path (Starlette lists only one route's)."""
-    return {m for m in _METHODS if serves(request.app, {**request.scope, "method": m})}
+    allowed = {m for m in _METHODS if serves(request.app, {**request.scope, "method": m})}
+    return allowed | {"HEAD"} if "GET" in allowed else allowed  # HEAD: see app/api/middleware.py
 
 
 def serves(app: Any, scope: Any) -> bool:
@@ -199,11 +201,13 @@ COMMON_PROBLEMS = (400, 413, 422, 429, 503)
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries documenting the problem+json answers of an endpoint."""
+    # The schema sits under the media type the server sends (FastAPI's ``model`` would put it
+    # under application/json, which no error ever is): generated clients then read errors.
+    # app/api/openapi.py puts the Problem schema into the components.
     return {
         status: {
-            "model": Problem,
             "description": HTTPStatus(status).phrase,
-            "content": {PROBLEM_MEDIA_TYPE: {}},
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_SCHEMA_REF}}},
         }
         for status in statuses
     }

@@ -49,15 +49,21 @@ class ActorRecord(WriteModel):
         "goals_total",
     }
 
-    slug: Slug = Field(examples=["ministry-of-education"])
+    slug: Slug = Field(examples=["example-ai-office", "ministry-of-education"])
     name: Text = Field(max_length=300, examples=["Ministry of Education"])
     names: LocalNames = Field(
         default_factory=dict, examples=[{"zh": "教育部", "zh-Latn-pinyin": "Jiàoyùbù"}]
     )
     aliases: ShortTexts = Field(default_factory=list, examples=[["MoE"]])
     kind: ActorKind
-    region: Slug | None = Field(default=None, description="Slug of the actor's home region.")
-    parent: Slug | None = Field(default=None, description="Slug of the actor this one is part of.")
+    region: Slug | None = Field(
+        default=None, description="Slug of the actor's home region.", examples=["cn"]
+    )
+    parent: Slug | None = Field(
+        default=None,
+        description="Slug of the actor this one is part of.",
+        examples=["state-council"],
+    )
     description: LongText | None = None
     identifiers: Identifiers
     citations: Citations

@@ -97,6 +97,11 @@ class RegionKey:
 
 
 @dataclass(frozen=True)
+class RegionId:
+    """One region by slug or ISO 3166 code; stands for its id (an unknown one is a 400)."""
+
+
+@dataclass(frozen=True)
 class IsoCode:
     """An exact ISO 3166 code, in any case."""
 
@@ -108,7 +113,7 @@ class DateBound:
     """A partial date (YYYY, YYYY-MM or YYYY-MM-DD): the interval of days it may denote."""
 
 
-FilterValue = TextQuery | Codes | SlugOf | RegionKey | IsoCode | DateBound
+FilterValue = TextQuery | Codes | SlugOf | RegionKey | RegionId | IsoCode | DateBound
 
 # How a record matches. Dates are intervals (app/partial_dates.py): a date filter matches
 # every record whose interval overlaps its own.

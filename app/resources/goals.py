@@ -43,12 +43,20 @@ class GoalRecord(WriteModel):
 
     READ_ONLY = RECORD_READ_ONLY | {"owners"}
 
-    slug: Slug = Field(examples=["moe-ai-higher-education-stage-1"])
+    slug: Slug = Field(examples=["example-ai-curriculum-goal", "moe-ai-higher-education-stage-1"])
     statement: Text = Field(
         max_length=2000, examples=["Finish bringing AI into university curricula."]
     )
-    policy: Slug | None = Field(default=None, description="Slug of the policy that sets the goal.")
-    actor: Slug | None = Field(default=None, description="Slug of the actor that owns the goal.")
+    policy: Slug | None = Field(
+        default=None,
+        description="Slug of the policy that sets the goal.",
+        examples=["new-generation-ai-development-plan"],
+    )
+    actor: Slug | None = Field(
+        default=None,
+        description="Slug of the actor that owns the goal.",
+        examples=["ministry-of-education"],
+    )
     metric: SafeText | None = Field(default=None, max_length=300)
     target_value: DecimalValue | None = None
     unit: SafeText | None = Field(default=None, max_length=100, examples=["persons"])

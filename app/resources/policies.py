@@ -67,6 +67,7 @@ from app.vocabularies import (
     ActorRole,
     PolicyKind,
     PolicyStatus,
+    RegionRole,
     Topic,
 )
 
@@ -86,7 +87,7 @@ class PolicyRecord(WriteModel):
 
     READ_ONLY = RECORD_READ_ONLY | {"related_from", "goals"}
 
-    slug: Slug = Field(examples=["new-generation-ai-development-plan"])
+    slug: Slug = Field(examples=["example-ai-talent-plan", "new-generation-ai-development-plan"])
     title: Text = Field(
         max_length=500, examples=["New Generation Artificial Intelligence Development Plan"]
     )
@@ -300,6 +301,13 @@ POLICIES = Resource(
             ("talent",),
         ),
         "region": within_region(Linked(PolicyRegion.policy_id, PolicyRegion.region_id)),
+        "region_role": Filter(
+            Codes(RegionRole),
+            Linked(PolicyRegion.policy_id, PolicyRegion.role),
+            "With `region`: only links with this role (repeatable), e.g. `jurisdiction` to "
+            "leave out other countries' measures that merely target the region.",
+            ("jurisdiction",),
+        ),
         "actor": Filter(
             SlugOf("actors"),
             Linked(PolicyActor.policy_id, PolicyActor.actor_id),

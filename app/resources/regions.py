@@ -12,9 +12,9 @@ from app.resources.descriptor import (
     Is,
     IsoCode,
     Reference,
+    RegionId,
     Resource,
     SearchText,
-    SlugOf,
     Sortable,
     cited,
     text_search,
@@ -43,8 +43,8 @@ class RegionRecord(WriteModel):
 
     READ_ONLY = RECORD_READ_ONLY | {"ancestors", "children", "policies", "policies_total"}
 
-    slug: Slug = Field(examples=["shanghai"])
-    name: Text = Field(max_length=300, examples=["Shanghai"])
+    slug: Slug = Field(examples=["example-new-district", "shanghai"])
+    name: Text = Field(max_length=300, examples=["Example New District"])
     names: LocalNames = Field(
         default_factory=dict,
         description="Names in other languages, keyed by BCP 47 tag.",
@@ -53,7 +53,9 @@ class RegionRecord(WriteModel):
     aliases: ShortTexts = Field(default_factory=list)
     kind: RegionKind
     iso_code: IsoRegionCode | None = Field(default=None, description="ISO 3166-1 or 3166-2 code.")
-    parent: Slug | None = Field(default=None, description="Slug of the enclosing region.")
+    parent: Slug | None = Field(
+        default=None, description="Slug of the enclosing region.", examples=["cn"]
+    )
     description: LongText | None = None
     citations: Citations
 
@@ -132,7 +134,10 @@ REGIONS = Resource(
             ("municipality",),
         ),
         "parent": Filter(
-            SlugOf("regions"), Is(Region.parent_id), "Slug of the parent region.", ("cn",)
+            RegionId(),
+            Is(Region.parent_id),
+            "The parent region, by slug or ISO 3166 code.",
+            ("cn", "CN"),
         ),
         "iso": Filter(IsoCode(), Is(Region.iso_code), "Exact ISO 3166 code.", ("CN-TJ",)),
     },

@@ -37,7 +37,7 @@ class SourceRecord(WriteModel):
 
     READ_ONLY = RECORD_READ_ONLY | {"supports", "supports_total"}
 
-    slug: Slug = Field(examples=["digichina-2020-12-21-ai-self-reliance"])
+    slug: Slug = Field(examples=["example-report-2026", "digichina-2020-12-21-ai-self-reliance"])
     title: Text = Field(max_length=500)
     publisher: SafeText | None = Field(default=None, max_length=300)
     series: SafeText | None = Field(default=None, max_length=300)

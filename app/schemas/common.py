@@ -1,9 +1,11 @@
 """Shared field types and small models used by every record schema."""
 
+import copy
+import functools
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Optional
 
 import pycountry
 from pydantic import (
@@ -15,6 +17,7 @@ from pydantic import (
     PlainSerializer,
     StringConstraints,
     WithJsonSchema,
+    create_model,
     model_validator,
 )
 
@@ -26,7 +29,6 @@ SLUG_PATTERN = r"^(?:[a-z0-9]+(?:-[a-z0-9]+)+|[a-z0-9]*[a-z][a-z0-9]*)$"
 Slug = Annotated[
     str,
     StringConstraints(pattern=SLUG_PATTERN, min_length=1, max_length=120),
-    Field(examples=["state-council"]),
 ]
 LanguageTag = Annotated[
     str, StringConstraints(pattern=r"^[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{2,8})*$", max_length=35)
@@ -76,7 +78,9 @@ PartialDateValue = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$",
+            # Years 1000-9999 (year 0000 is refused; earlier ones would not be written back
+            # with four digits), months 01-12, days 01-31.
+            "pattern": r"^[1-9]\d{3}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$",
             "description": "A date known to the year, month or day (reduced-precision ISO 8601).",
             "examples": ["2019", "2019-07", "2019-07-15"],
         }
@@ -123,10 +127,12 @@ def _iso_4217(code: str) -> str:
 
 
 IsoRegionCode = Annotated[
-    str, AfterValidator(_iso_3166), Field(examples=["CN", "CN-SH", "US"], max_length=10)
+    str,
+    AfterValidator(_iso_3166),
+    Field(examples=["CN", "CN-SH", "US"], min_length=2, max_length=10),
 ]
 CurrencyCode = Annotated[
-    str, AfterValidator(_iso_4217), Field(examples=["CNY", "USD"], max_length=3)
+    str, AfterValidator(_iso_4217), Field(examples=["CNY", "USD"], min_length=3, max_length=3)
 ]
 
 
@@ -149,6 +155,26 @@ class WriteModel(BaseModel):
         return data
 
 
+@functools.cache
+def merge_patch_shape(record: type[WriteModel]) -> type[WriteModel]:
+    """The body of a PATCH of ``record`` (RFC 7396): any of its fields, each also ``null``
+    (clears it). Constraints and documentation are the record's; the record's own checks
+    across fields run once the patch is merged (app/services/records.py)."""
+    fields: dict[str, Any] = {}
+    for name, info in record.model_fields.items():
+        optional = copy.copy(info)
+        optional.default, optional.default_factory = None, None
+        fields[name] = (Optional[info.annotation], optional)  # noqa: UP045 - built at run time
+    shape: type[WriteModel] = create_model(
+        record.__name__.removesuffix("Record") + "Patch",
+        __base__=WriteModel,
+        __doc__=f"A JSON merge patch of a {record.__name__.removesuffix('Record').lower()}.",
+        **fields,
+    )
+    shape.READ_ONLY = record.READ_ONLY  # a GET's body, edited, is a valid patch too
+    return shape
+
+
 RECORD_READ_ONLY = frozenset({"id", "created_at", "updated_at"})
 
 
@@ -166,7 +192,9 @@ class Citation(WriteModel):
 
     READ_ONLY = frozenset({"source_title"})
 
-    source: Slug = Field(description="Slug of the cited source.")
+    source: Slug = Field(
+        description="Slug of the cited source.", examples=["digichina-2020-12-21-ai-self-reliance"]
+    )
     section: SafeText | None = Field(default=None, max_length=300, examples=["Introduction"])
     paragraph: int | None = Field(default=None, ge=1, le=MAX_INT, examples=[2])
     excerpt: SafeText | None = Field(
@@ -205,11 +233,16 @@ def unique_items(items: Iterable[tuple[Any, ...]], what: str) -> None:
 
 
 class Page[T](BaseModel):
-    """One page of a list. ``next`` is the URL of the next page (also in the Link header)."""
+    """One page of a list. ``next`` is the URL of the next page (also in the Link header),
+    ``cursor`` the token in it, for clients that build their own URLs."""
 
     items: list[T]
     total: int | None = Field(description="Rows matching the filters; null with count=false.")
     next: str | None = Field(description="URL of the next page, null on the last page.")
+    cursor: str | None = Field(
+        description="The `cursor` parameter of the next page (what `next` carries), null on "
+        "the last page."
+    )
     total_capped: bool = Field(
         default=False,
         description="True when counting stopped at the server's cap: `total` is a lower bound.",

@@ -30,10 +30,12 @@ class HistoryPage(BaseModel):
 
 class ChangesPage(BaseModel):
     items: list[HistoryEntryOut]
-    next: str = Field(
-        description="Poll this URL for later changes (it carries the cursor of the last one)."
+    next: str | None = Field(
+        description="URL of the changes waiting after these; null when you have caught up."
     )
-    cursor: str | None = Field(description="The `since` value for the next poll.")
+    cursor: str = Field(
+        description="Where this answer ends: pass it as `since` to poll for later changes."
+    )
 
 
 class RecordAsOf(BaseModel):

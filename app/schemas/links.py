@@ -14,7 +14,7 @@ class ActorLink(WriteModel):
 
     READ_ONLY = frozenset({"actor_name"})
 
-    actor: Slug
+    actor: Slug = Field(examples=["state-council"])
     role: ActorRole
     citations: Citations
     actor_name: str | None = Field(default=None, json_schema_extra=_RO)
@@ -25,7 +25,7 @@ class RegionLink(WriteModel):
 
     READ_ONLY = frozenset({"region_name"})
 
-    region: Slug
+    region: Slug = Field(examples=["cn"])
     role: RegionRole
     citations: Citations
     region_name: str | None = Field(default=None, json_schema_extra=_RO)
@@ -36,7 +36,7 @@ class RelationLink(WriteModel):
 
     READ_ONLY = frozenset({"policy_title"})
 
-    policy: Slug
+    policy: Slug = Field(examples=["new-generation-ai-development-plan"])
     relation: PolicyRelationType
     citations: Citations
     policy_title: str | None = Field(default=None, json_schema_extra=_RO)

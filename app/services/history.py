@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
@@ -149,12 +149,21 @@ def record_as_of(*, session: Session, record_type: str, key: str, moment: dateti
 
 
 def changes_since(
-    *, session: Session, after: int | None, limit: int
-) -> tuple[Sequence[HistoryEntry], int | None]:
-    """Changes after the entry ``after``, oldest first, and the id to poll from next."""
+    *, session: Session, after: int | None, limit: int, after_time: datetime | None = None
+) -> tuple[Sequence[HistoryEntry], int, bool]:
+    """Changes after the entry ``after`` (or else made after the moment ``after_time``), oldest
+    first; the id to poll from next; and whether more are waiting already."""
     query = select(HistoryEntry)
     if after is not None:
         query = query.where(HistoryEntry.id > after)
-    entries = session.scalars(query.order_by(HistoryEntry.id).limit(limit)).all()
-    last = entries[-1].id if entries else after
-    return entries, last
+    elif after_time is not None:
+        query = query.where(HistoryEntry.changed_at > after_time)
+    rows = session.scalars(query.order_by(HistoryEntry.id).limit(limit + 1)).all()
+    entries, more = rows[:limit], len(rows) > limit
+    if entries:
+        return entries, entries[-1].id, more
+    if after is not None:
+        return entries, after, more
+    # Caught up from a moment (or an empty feed): poll from the newest entry there is.
+    newest = session.scalar(select(func.max(HistoryEntry.id)))
+    return entries, newest or 0, more

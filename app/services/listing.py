@@ -37,7 +37,7 @@ class ListPage:
 
     def body(self, next_url: str | None) -> bytes:
         """The page as sent: the shape of ``Page[...]`` (app/schemas/common.py)."""
-        rest: dict[str, Any] = {"total": self.total, "next": next_url}
+        rest: dict[str, Any] = {"total": self.total, "next": next_url, "cursor": self.next_cursor}
         if self.total_capped:
             rest["total_capped"] = True
         if self.facets is not None:

@@ -21,6 +21,7 @@ from app.resources.descriptor import (
     Is,
     IsoCode,
     Linked,
+    RegionId,
     RegionKey,
     SlugOf,
     Spans,
@@ -73,13 +74,19 @@ def slug_id(session: Session, model: type[Record], value: str, param: str, what:
     return int(found)
 
 
-def region_ids_within(session: Session, value: str, param: str) -> Select[tuple[int]]:
-    """The region with this slug or ISO code and every region below it, as a subquery."""
-    root = session.scalar(
+def region_id(session: Session, value: str, param: str) -> int:
+    """The id of the region with this slug or ISO 3166 code (in any case)."""
+    found = session.scalar(
         select(Region.id).where(or_(Region.slug == value, Region.iso_code == value.upper()))
     )
-    if root is None:
+    if found is None:
         raise _unknown(param, "region", value)
+    return int(found)
+
+
+def region_ids_within(session: Session, value: str, param: str) -> Select[tuple[int]]:
+    """The region with this slug or ISO code and every region below it, as a subquery."""
+    root = region_id(session, value, param)
     tree = select(Region.id).where(Region.id == root).cte("region_tree", recursive=True)
     tree = tree.union_all(select(Region.id).where(Region.parent_id == tree.c.id))
     return select(tree.c.id)
@@ -133,6 +140,8 @@ def _resolved(
             return slug_id(session, what.model, given, name, what.singular)
         case RegionKey(), str():
             return region_ids_within(session, given, name)
+        case RegionId(), str():
+            return region_id(session, given, name)
         case IsoCode(), str():
             return given.upper()
         case Codes(), list():

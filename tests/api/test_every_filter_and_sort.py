@@ -29,6 +29,7 @@ from app.resources.descriptor import (
     Is,
     IsoCode,
     Linked,
+    RegionId,
     RegionKey,
     SlugOf,
     Spans,
@@ -97,6 +98,9 @@ def candidates(session: Session, resource: Resource, filter_: Filter) -> Iterato
             model = RESOURCES[target].model
             for id_, slug in session.execute(select(model.id, model.slug).order_by(model.id)):
                 yield Candidate(slug, {id_})
+        case RegionId():  # by ISO code where there is one, else by slug
+            rows = session.execute(select(Region.id, Region.slug, Region.iso_code)).all()
+            yield from (Candidate(iso.lower() if iso else slug, {id_}) for id_, slug, iso in rows)
         case RegionKey():
             trees = region_subtrees(session)
             # Regions with sub-regions first, so that the subtree is part of what is tested.

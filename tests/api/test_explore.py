@@ -105,7 +105,7 @@ def test_facets_count_the_filtered_rows(client: TestClient) -> None:
     actors = client.get("/api/v1/actors", params={"facet": "kind"}).json()
     assert sum(v["count"] for v in actors["facets"]["kind"]["values"]) == actors["total"]
     problem = assert_problem(client.get("/api/v1/policies", params={"facet": "colour"}), 400)
-    assert problem["errors"][0]["pointer"] == "/query/facet"
+    assert problem["errors"][0]["pointer"] == "/query/facet/0"  # the facet at fault
 
 
 def test_stats(client: TestClient) -> None:

@@ -32,8 +32,9 @@ def slugs(response: Any) -> list[str]:
 
 def test_list_shape_and_total(client: TestClient) -> None:
     body = client.get("/api/v1/actors", params={"limit": 3}).json()
-    assert set(body) == {"items", "total", "next"}
+    assert set(body) == {"items", "total", "next", "cursor"}
     assert len(body["items"]) == 3
+    assert body["next"] == f"/api/v1/actors?limit=3&cursor={body['cursor']}"
     assert body["total"] == len(walk(client, "/api/v1/actors", limit=200))
     assert client.get("/api/v1/actors", params={"count": "false"}).json()["total"] is None
 

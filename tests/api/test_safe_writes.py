@@ -2,6 +2,7 @@
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -149,15 +150,22 @@ def test_changes_feed_polls_only_what_is_new(client: TestClient, auth: dict[str,
     assert first["items"] and first["cursor"]
     ids = [e["id"] for e in first["items"]]
     assert ids == sorted(ids)
+    assert first["next"] is None  # caught up
     quiet = client.get("/api/v1/changes", params={"since": first["cursor"]}).json()
-    assert quiet["items"] == [] and quiet["cursor"] == first["cursor"]
+    assert quiet["items"] == [] and quiet["cursor"] == first["cursor"] and quiet["next"] is None
+    later = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     client.post("/api/v1/policies", json=new_policy(), headers=auth)
     client.patch(GOAL, json={"status": "achieved"}, headers=auth)
-    fresh = client.get(quiet["next"]).json()
-    assert [(e["type"], e["slug"], e["action"]) for e in fresh["items"]] == [
-        ("policy", "test-policy", "create"),
-        ("goal", "tianjin-ai-hub-2020", "update"),
-    ]
+    fresh = client.get("/api/v1/changes", params={"since": quiet["cursor"]}).json()
+    expected = [("policy", "test-policy", "create"), ("goal", "tianjin-ai-hub-2020", "update")]
+    assert [(e["type"], e["slug"], e["action"]) for e in fresh["items"]] == expected
+    by_time = client.get("/api/v1/changes", params={"since": later}).json()
+    assert by_time["items"] == fresh["items"] and by_time["cursor"] == fresh["cursor"]
+    assert client.get("/api/v1/changes", params={"since": "2999-01-01T00:00:00Z"}).json() == {
+        "items": [],
+        "next": None,
+        "cursor": fresh["cursor"],
+    }
     page = client.get("/api/v1/changes", params={"limit": 2}).json()
     assert len(page["items"]) == 2
     assert client.get(page["next"]).json()["items"][0]["id"] == page["items"][1]["id"] + 1
@@ -177,7 +185,9 @@ def test_scopes(client: TestClient, session: Session, auth: dict[str, str]) -> N
     ).json()
     assert created["key"].startswith("pdb_") and created["scope"] == "admin"
     listed = client.get("/api/v1/keys", headers=auth).json()
-    assert "robot" in [k["name"] for k in listed] and "key" not in listed[0]
+    assert listed["total"] == len(listed["items"]) and listed["next"] is None
+    assert "robot" in [k["name"] for k in listed["items"]] and "key" not in listed["items"][0]
+    assert all(k["created_at"].endswith("Z") for k in listed["items"])  # UTC, one style
     robot = {"Authorization": f"Bearer {created['key']}"}
     assert client.post("/api/v1/import", json={}, headers=robot).status_code == 200
     assert client.delete("/api/v1/keys/robot", headers=auth).status_code == 204

@@ -1,5 +1,7 @@
 """The changes feed and API key management."""
 
+import re
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
@@ -7,8 +9,10 @@ from pydantic import BaseModel, Field
 
 from app.api.deps import AdminKey, CodecDep, SessionDep, local_url, reject_unknown_query_params
 from app.api.problems import problem_responses
+from app.errors import BadQuery, ErrorDetail
 from app.models import ApiKey
 from app.safe_text import SAFE_TEXT_PATTERN
+from app.schemas.common import Page
 from app.schemas.history import ChangesPage
 from app.services import history as history_service
 from app.services import keys as key_service
@@ -23,8 +27,9 @@ CHANGES_SORT = "changes"
     tags=["history"],
     response_model=ChangesPage,
     summary="Changes feed",
-    description="Every create, update and delete, oldest first. Poll `next` (or pass the "
-    "returned `cursor` as `since`) to receive only what changed after the last entry you saw.",
+    description="Every create, update and delete, oldest first. Follow `next` until it is "
+    "null: you have caught up. Then poll later with the returned `cursor` as `since` to "
+    "receive only what changed after the last entry you saw (see the README).",
     responses=problem_responses(400),
 )
 def changes(
@@ -34,22 +39,46 @@ def changes(
     since: Annotated[
         str | None,
         Query(
-            description="The `cursor` of a previous answer; omit to start from the beginning.",
-            examples=[None],
+            description="Where to start: the `cursor` of a previous answer, or an RFC 3339 "
+            "time (changes made after it); omit to start from the beginning.",
+            examples=["2026-01-01T00:00:00Z"],
         ),
     ] = None,
     limit: Annotated[
         int, Query(ge=1, le=1000, description="Entries per answer.", examples=[100])
     ] = 100,
 ) -> ChangesPage:
-    after = codec.decode(since, CHANGES_SORT, [int], param="since")[0] if since else None
-    entries, last = history_service.changes_since(session=session, after=after, limit=limit)
-    cursor = codec.encode(CHANGES_SORT, [last]) if last is not None else None
-    params = {"since": cursor} if cursor else {}
-    next_url = local_url(request.url.remove_query_params("since").include_query_params(**params))
+    moment = _moment(since)
+    after = None
+    if since and moment is None:
+        after = codec.decode(since, CHANGES_SORT, [int], param="since")[0]
+    entries, last, more = history_service.changes_since(
+        session=session, after=after, after_time=moment, limit=limit
+    )
+    cursor = codec.encode(CHANGES_SORT, [last])
+    next_url = None
+    if more:
+        url = request.url.remove_query_params("since").include_query_params(since=cursor)
+        next_url = local_url(url)
     return ChangesPage(
         items=[history_service.entry_out(e) for e in entries], next=next_url, cursor=cursor
     )
+
+
+_RFC_3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _moment(since: str | None) -> datetime | None:
+    """``since`` as a moment when it is an RFC 3339 time (None: it is a cursor, or absent)."""
+    if since is None or not _RFC_3339.match(since):
+        return None
+    try:
+        return datetime.fromisoformat(since.upper().replace("Z", "+00:00"))
+    except ValueError:
+        raise BadQuery(
+            "invalid time in since",
+            [ErrorDetail(pointer="/query/since", detail="not a valid RFC 3339 time")],
+        ) from None
 
 
 class KeyIn(BaseModel):
@@ -63,8 +92,8 @@ class KeyOut(BaseModel):
     name: str
     scope: str
     prefix: str = Field(description="The key's first characters, to recognise it.")
-    created_at: str
-    revoked_at: str | None
+    created_at: datetime
+    revoked_at: datetime | None
 
     @classmethod
     def from_model(cls, key: ApiKey) -> "KeyOut":
@@ -72,8 +101,8 @@ class KeyOut(BaseModel):
             name=key.name,
             scope=key.scope,
             prefix=key.prefix,
-            created_at=key.created_at.isoformat(),
-            revoked_at=key.revoked_at.isoformat() if key.revoked_at else None,
+            created_at=key.created_at,
+            revoked_at=key.revoked_at,
         )
 
 
@@ -84,13 +113,15 @@ class NewKeyOut(KeyOut):
 @router.get(
     "/keys",
     tags=["keys"],
-    response_model=list[KeyOut],
+    response_model=Page[KeyOut],
     summary="List API keys",
     description="Needs an admin key. Names, scopes and prefixes; never the secrets.",
     responses=problem_responses(401, 403),
 )
-def list_keys(session: SessionDep, _admin: AdminKey) -> list[KeyOut]:
-    return [KeyOut.from_model(k) for k in key_service.list_keys(session=session)]
+def list_keys(session: SessionDep, _admin: AdminKey) -> Page[KeyOut]:
+    # The list envelope of every list, on one page: there are few keys.
+    items = [KeyOut.from_model(k) for k in key_service.list_keys(session=session)]
+    return Page(items=items, total=len(items), next=None, cursor=None)
 
 
 @router.post(

@@ -1,9 +1,9 @@
-"""Vocabularies and health checks."""
+"""The API's front doors (`/`, the `/api/v1` index), vocabularies and health checks."""
 
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel
 from sqlalchemy import text
 
@@ -13,6 +13,48 @@ from app.services.migrations import is_at_head
 from app.vocabularies import VOCABULARIES, label
 
 router = APIRouter()
+API_PREFIX = "/api/v1"
+
+
+@router.get("/", include_in_schema=False)
+async def root() -> RedirectResponse:
+    """A browser landing on the server gets the interactive documentation."""
+    return RedirectResponse("/docs", status_code=307)
+
+
+class Collection(BaseModel):
+    name: str
+    href: str
+    summary: str
+
+
+class ApiIndex(BaseModel):
+    collections: list[Collection]
+    docs: str = "/docs"
+    openapi: str = "/openapi.json"
+
+
+@router.get(
+    API_PREFIX,
+    tags=["meta"],
+    summary="Index of the API",
+    description="Every collection under /api/v1 (a URL answering GET with no path "
+    "parameter), with where the documentation and the OpenAPI document are.",
+    response_model=ApiIndex,
+)
+async def api_index(request: Request) -> ApiIndex:
+    # Read off the OpenAPI document, so a new collection is listed without anyone adding it.
+    paths: dict[str, dict[str, Any]] = request.app.openapi()["paths"]
+    collections = [
+        Collection(
+            name=path.removeprefix(API_PREFIX + "/"),
+            href=path,
+            summary=operations["get"].get("summary", ""),
+        )
+        for path, operations in paths.items()
+        if path.startswith(API_PREFIX + "/") and "{" not in path and "get" in operations
+    ]
+    return ApiIndex(collections=collections)
 
 
 class Term(BaseModel):

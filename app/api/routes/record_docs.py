@@ -44,7 +44,7 @@ def operation_docs(resource: Resource) -> dict[str, Operation]:
         },
         "read_history": {
             "response_model": HistoryPage,
-            "summary": f"History of a {singular}",
+            "summary": f"History of {_a(singular)}",
             "operation_id": f"history_of_{singular}",
             "description": "Every create, update and delete of the record, newest first, with "
             "who made it and each changed field's old and new value. Deleted records keep theirs.",
@@ -53,7 +53,7 @@ def operation_docs(resource: Resource) -> dict[str, Operation]:
         "create": {
             "response_model": Out,
             "status_code": 201,
-            "summary": f"Create a {singular}",
+            "summary": f"Create {_a(singular)}",
             "operation_id": f"create_{singular}",
             "description": "Needs an API key. References to other records are by slug.",
             "responses": {
@@ -66,7 +66,7 @@ def operation_docs(resource: Resource) -> dict[str, Operation]:
         },
         "replace": {
             "response_model": Out,
-            "summary": f"Replace a {singular}",
+            "summary": f"Replace {_a(singular)}",
             "operation_id": f"replace_{singular}",
             "description": "Needs an API key. The body is the whole record (the shape a GET "
             "returns; read-only fields are ignored). A different slug renames the record. Send "
@@ -75,7 +75,7 @@ def operation_docs(resource: Resource) -> dict[str, Operation]:
         },
         "patch": {
             "response_model": Out,
-            "summary": f"Patch a {singular}",
+            "summary": f"Patch {_a(singular)}",
             "operation_id": f"patch_{singular}",
             "description": "Needs an API key. An RFC 7396 JSON merge patch: given fields replace "
             "the stored ones, `null` clears a field; lists are replaced whole. Honours `If-Match`.",
@@ -83,7 +83,7 @@ def operation_docs(resource: Resource) -> dict[str, Operation]:
         },
         "delete": {
             "status_code": 204,
-            "summary": f"Delete a {singular}",
+            "summary": f"Delete {_a(singular)}",
             "operation_id": f"delete_{singular}",
             "description": "Needs an API key. Refused (409) while other records point at it, "
             "unless `force=true`, which rewrites those records without the reference first "
@@ -91,6 +91,11 @@ def operation_docs(resource: Resource) -> dict[str, Operation]:
             "responses": problem_responses(401, 403, 404, 409, 412, 428),
         },
     }
+
+
+def _a(noun: str) -> str:
+    """The noun with its indefinite article ("an actor", "a policy")."""
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
 
 
 def _links_from_created(singular: str) -> dict[str, Any]:

@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 
 from app.api.deps import (
     CodecDep,
-    ListParamsDep,
     SessionDep,
     SessionFactoryDep,
     SettingsDep,
     WriteKey,
     for_resource,
+    list_parameters,
     local_url,
     reading,
     record_key,
@@ -32,7 +32,7 @@ from app.api.routes.record_docs import operation_docs
 from app.api.streaming import stream_csv, stream_ndjson
 from app.models import ApiKey
 from app.resources import RESOURCES, Resource
-from app.schemas.common import WriteModel
+from app.schemas.common import WriteModel, merge_patch_shape
 from app.schemas.history import HistoryPage, RecordAsOf
 from app.services import explore
 from app.services import history as history_service
@@ -40,7 +40,7 @@ from app.services import records as record_service
 from app.services.documents import document_json, documents, documents_json
 from app.services.listing import FacetLimits, list_page, record_document
 from app.services.paging import CursorCodec
-from app.services.queries import Filters, iter_documents
+from app.services.queries import Filters, ListParams, iter_documents
 
 StreamFormat = Literal["json", "csv", "ndjson"]
 ETagHeader = Annotated[
@@ -49,9 +49,11 @@ ETagHeader = Annotated[
 ]
 IfMatch = Annotated[
     str | None,
+    # A made-up ETag would be stale (412): the example is `*`, "whatever is stored".
     Header(
-        description="The ETag you last saw: the write fails (412) if stale.",
-        examples=['"3f2a9c0d1e4b5a6978c8d7e6f5a4b3c2"'],
+        description="The ETag you last saw (from a GET): the write fails (412) if stale. "
+        "`*` asks only that the record exists.",
+        examples=["*"],
     ),
 ]
 
@@ -62,7 +64,7 @@ def list_records(
     session: SessionDep,
     factory: SessionFactoryDep,
     codec: CodecDep,
-    params: ListParamsDep,
+    params: ListParams,  # bound per resource: its sort fields
     filters: Filters,  # bound per resource: its filter parameters
     settings: SettingsDep,
     facet: list[str] = [],  # noqa: B006 - bound per resource: its facets
@@ -137,14 +139,7 @@ def read_record(
     session: SessionDep,
     settings: SettingsDep,
     if_none_match: ETagHeader = None,
-    expand: Annotated[
-        list[str],
-        Query(
-            description="Extra detail: `relations` (policies only) adds `relation_chain`, "
-            "the policies reached by following implements/supports/amends onward.",
-            examples=["relations"],
-        ),
-    ] = [],  # noqa: B006
+    expand: list[str] = [],  # noqa: B006 - bound per resource: its expansions
     as_of: Annotated[
         datetime | None,
         Query(
@@ -244,13 +239,7 @@ def patch(
     session: SessionDep,
     settings: SettingsDep,
     api_key: WriteKey,
-    body: Annotated[
-        dict[str, Any],
-        Body(
-            media_type="application/merge-patch+json",
-            examples=[{"summary": "A corrected summary."}],
-        ),
-    ],
+    body: WriteModel,  # bound per resource: its merge-patch shape
     if_match: IfMatch = None,
 ) -> Response:
     check = write_precondition(if_match, settings.require_if_match, _etag(session, resource, key))
@@ -258,7 +247,7 @@ def patch(
         session=session,
         resource=resource.name,
         key=key,
-        patch=body,
+        patch=body.model_dump(mode="json", exclude_unset=True),
         changed_by=changed_by(api_key),
         precondition=check,
     )
@@ -310,19 +299,52 @@ def facet_parameter(resource: Resource) -> Any:
     """The ``facet`` parameter of a resource's list, naming its facets (none: no parameter)."""
     facets = list(explore.FACETS.get(resource.name) or {})
     if not facets:
-        return Annotated[list[str], Depends(_no_facets)]
+        return Annotated[list[str], Depends(_nothing_asked)]
     return Annotated[
-        list[str],
+        list[Literal[*facets]],  # type: ignore[valid-type]
         Query(
-            description="Count matching rows per value of these facets (repeatable): "
-            + ", ".join(facets)
-            + ".",
+            description="Count matching rows per value of these facets (repeatable).",
             examples=facets[:1],
         ),
     ]
 
 
-async def _no_facets() -> list[str]:
+# What each expansion adds, shown in the ``expand`` parameter of resources that offer it.
+EXPANSIONS = {
+    "relations": "`relations` adds `relation_chain`, the policies reached by following "
+    "implements/supports/amends onward",
+}
+
+
+def expand_parameter(resource: Resource) -> Any:
+    """The ``expand`` parameter of a resource's records, naming its expansions (none: no
+    parameter)."""
+    expansions = sorted(resource.expansions)
+    if not expansions:
+        return Annotated[list[str], Depends(_nothing_asked)]
+    return Annotated[
+        list[Literal[*expansions]],  # type: ignore[valid-type]
+        Query(
+            description="Extra detail: " + "; ".join(EXPANSIONS[e] for e in expansions) + ".",
+            examples=expansions[:1],
+        ),
+    ]
+
+
+def patch_body(resource: Resource) -> Any:
+    """The body of a resource's PATCH: its merge-patch shape, with an example that changes
+    the record's label."""
+    label = resource.label.key
+    return Annotated[
+        merge_patch_shape(resource.record),
+        Body(
+            media_type="application/merge-patch+json",
+            openapi_examples={"relabel": {"value": {label: f"A corrected {label}"}}},
+        ),
+    ]
+
+
+async def _nothing_asked() -> list[str]:
     return []
 
 
@@ -335,15 +357,20 @@ def records_router(resource: Resource) -> APIRouter:
     )
     docs = operation_docs(resource)
     key = Annotated[str, Depends(record_key(resource))]
-    filters = Annotated[Filters, Depends(filter_parameters(resource))]
+    new_key = Annotated[str, Depends(record_key(resource, stored=False))]
+    list_bound = {
+        "filters": Annotated[Filters, Depends(filter_parameters(resource))],
+        "params": Annotated[ListParams, Depends(list_parameters(resource))],
+        "facet": facet_parameter(resource),
+    }
     routes: list[tuple[str, str, Callable[..., Any], dict[str, Any]]] = [
-        ("GET", "", list_records, {"filters": filters, "facet": facet_parameter(resource)}),
-        ("GET", "/{key}", read_record, {"key": key}),
+        ("GET", "", list_records, list_bound),
+        ("GET", "/{key}", read_record, {"key": key, "expand": expand_parameter(resource)}),
         ("GET", "/{key}/history", read_history, {"key": key}),
         ("POST", "", create, {"record": resource.record}),
-        ("PUT", "/{key}", replace, {"key": key, "record": resource.record}),
-        ("PATCH", "/{key}", patch, {"key": key}),
-        ("DELETE", "/{key}", delete, {"key": key}),
+        ("PUT", "/{key}", replace, {"key": new_key, "record": resource.record}),
+        ("PATCH", "/{key}", patch, {"key": new_key, "body": patch_body(resource)}),
+        ("DELETE", "/{key}", delete, {"key": new_key}),
     ]
     for method, path, handler, bound in routes:
         endpoint = for_resource(handler, resource, **bound)
